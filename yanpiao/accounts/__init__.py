@@ -1,0 +1,1 @@
+"""Accounts: users who log in by phone number or e-mail address, their roles and organisations."""

@@ -1,0 +1,1 @@
+"""The registry: the authoritative record of every issued invoice and of its status changes."""

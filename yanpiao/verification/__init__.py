@@ -1,0 +1,1 @@
+"""Verification: checking a submitted invoice against the registry, and the history of every check."""

@@ -1,0 +1,43 @@
+"""The verification history: one row for every check, whatever its channel and outcome."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from yanpiao.fapiao.compare import OUTCOMES
+
+
+class Channel(models.TextChoices):
+    WEB = "web", "网页"
+    API = "api", "API"
+    CLI = "cli", "命令行"
+    QR = "qr", "二维码"
+    UPLOAD = "upload", "上传文件"
+    BATCH = "batch", "批量"
+
+
+class Verification(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    # What the verifier typed or what was read from the document, as given.
+    submitted = models.JSONField()
+    outcome = models.CharField(max_length=16, choices=[(o, o) for o in OUTCOMES])
+    differences = models.JSONField(default=list)
+    findings = models.JSONField(default=list)
+    invoice = models.ForeignKey(
+        "registry.Invoice", null=True, blank=True, on_delete=models.SET_NULL, related_name="verifications"
+    )
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["created_at"]),
+            models.Index(fields=["actor", "created_at"]),
+            models.Index(fields=["outcome", "created_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.public_id} {self.outcome}"
