@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from yanpiao.fapiao.amount_words import fold_words
 from yanpiao.fapiao.invoice import Invoice, Item, Party, format_amount, parse_date, parse_decimal
 
 AUTHENTIC = "authentic"
@@ -133,7 +134,7 @@ class Comparison:
 
 
 def check_code_matches(submitted: str, registered: str) -> bool:
-    """All 20 digits, or the last digits (6, or 5 for Shenzhen blockchain invoices).
+    """The whole code (all 20 digits, or the 5 characters of a blockchain invoice) or its last 6.
 
     >>> check_code_matches("227858", "48987406241857227858")
     True
@@ -141,12 +142,14 @@ def check_code_matches(submitted: str, registered: str) -> bool:
     True
     >>> check_code_matches("227859", "48987406241857227858"), check_code_matches("227858", "")
     (False, False)
+    >>> check_code_matches("27858", "48987406241857227858")
+    False
     """
     if not registered:
         return False
-    if len(submitted) >= len(registered):
+    if len(submitted) == len(registered):
         return submitted.lower() == registered.lower()
-    return len(submitted) >= 5 and registered.lower().endswith(submitted.lower())
+    return len(submitted) == 6 and registered.lower().endswith(submitted.lower())
 
 
 def _key_differences(query: Query, registered: Invoice) -> list[Difference]:
@@ -162,15 +165,6 @@ def _key_differences(query: Query, registered: Invoice) -> list[Difference]:
     if query.type and query.type != registered.type:
         differences.append(Difference("type", query.type))
     return differences
-
-
-def fold_words(text: str) -> str:
-    """大写金额 compared with 元/圆 folded and an optional trailing 整.
-
-    >>> fold_words("壹拾元柒角") == fold_words("壹拾圆柒角整")
-    True
-    """
-    return text.replace("元", "圆").removesuffix("整")
 
 
 def _same(name: str, submitted: Any, registered: Any) -> bool:

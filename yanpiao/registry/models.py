@@ -93,6 +93,9 @@ class Item(models.Model):
         ordering = ["invoice", "line_no"]
         constraints = [models.UniqueConstraint(fields=["invoice", "line_no"], name="item_line_unique")]
 
+    def __str__(self):
+        return f"{self.invoice_id}#{self.line_no} {self.name}"
+
 
 class StatusChange(models.Model):
     """One change of an invoice's status: voided, red-flushed, flagged abnormal, ..."""
@@ -106,3 +109,6 @@ class StatusChange(models.Model):
 
     class Meta:
         ordering = ["invoice", "changed_at", "id"]
+
+    def __str__(self):
+        return f"{self.invoice_id}: {self.previous_status} -> {self.status}"

@@ -1,11 +1,41 @@
 """Pages: thin adapters over the services."""
 
+from django.db import connection
 from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from yanpiao.fapiao.compare import Query
+from yanpiao.fapiao.types import NAMES
+from yanpiao.registry import services as registry
+from yanpiao.verification import services as verification
+from yanpiao.verification.models import Channel
+from yanpiao.web.forms import VerifyForm
 
 
+@require_http_methods(["GET", "POST"])
 def home(request):
-    return JsonResponse({})
+    """What Yanpiao holds, and the form that verifies an invoice by its typed fields."""
+    result = None
+    form = VerifyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        query = Query.from_fields(**form.cleaned_data)
+        result = verification.verify(query, actor=request.user, channel=Channel.WEB)
+    context = {
+        "form": form,
+        "result": result,
+        "invoice_count": registry.count_invoices(),
+        "type_names": NAMES,
+    }
+    return render(request, "web/home.html", context, status=400 if form.errors else 200)
 
 
+@require_GET
 def healthz(request):
-    return JsonResponse({"status": "ok"})
+    """Liveness and database reachability, for load balancers and monitoring."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception as exc:  # any database failure means "not healthy"
+        return JsonResponse({"status": "error", "database": str(exc)}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok"})

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,93 +15,208 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Party',
+            name="Party",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('fingerprint', models.CharField(max_length=64, unique=True)),
-                ('name', models.CharField(blank=True, max_length=200)),
-                ('tax_id', models.CharField(blank=True, db_index=True, max_length=20)),
-                ('address', models.CharField(blank=True, max_length=300)),
-                ('phone', models.CharField(blank=True, max_length=50)),
-                ('bank', models.CharField(blank=True, max_length=200)),
-                ('account', models.CharField(blank=True, max_length=100)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("fingerprint", models.CharField(max_length=64, unique=True)),
+                ("name", models.CharField(blank=True, max_length=200)),
+                ("tax_id", models.CharField(blank=True, db_index=True, max_length=20)),
+                ("address", models.CharField(blank=True, max_length=300)),
+                ("phone", models.CharField(blank=True, max_length=50)),
+                ("bank", models.CharField(blank=True, max_length=200)),
+                ("account", models.CharField(blank=True, max_length=100)),
             ],
             options={
-                'verbose_name_plural': 'parties',
+                "verbose_name_plural": "parties",
             },
         ),
         migrations.CreateModel(
-            name='Invoice',
+            name="Invoice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('type', models.CharField(choices=[('01', '增值税专用发票'), ('04', '增值税普通发票'), ('10', '增值税电子普通发票'), ('11', '增值税普通发票（卷式）'), ('14', '收费公路通行费增值税电子普通发票'), ('20', '增值税电子专用发票'), ('31', '电子发票（增值税专用发票）'), ('32', '电子发票（普通发票）')], max_length=2)),
-                ('code', models.CharField(blank=True, max_length=12)),
-                ('number', models.CharField(max_length=20)),
-                ('issue_date', models.DateField()),
-                ('check_code', models.CharField(blank=True, max_length=20)),
-                ('machine_no', models.CharField(blank=True, max_length=12)),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=16)),
-                ('tax', models.DecimalField(decimal_places=2, max_digits=16)),
-                ('total', models.DecimalField(decimal_places=2, max_digits=16)),
-                ('total_in_words', models.CharField(blank=True, max_length=60)),
-                ('remarks', models.TextField(blank=True)),
-                ('drawer', models.CharField(blank=True, max_length=50)),
-                ('payee', models.CharField(blank=True, max_length=50)),
-                ('reviewer', models.CharField(blank=True, max_length=50)),
-                ('status', models.CharField(choices=[('normal', '正常'), ('voided', '作废'), ('red_flushed', '已红冲'), ('partially_red_flushed', '部分红冲'), ('abnormal', '异常')], default='normal', max_length=24)),
-                ('content_hash', models.CharField(max_length=64)),
-                ('registered_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('red_letter_of', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='red_letter_invoices', to='registry.invoice')),
-                ('buyer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='registry.party')),
-                ('seller', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='registry.party')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "type",
+                    models.CharField(
+                        choices=[
+                            ("01", "增值税专用发票"),
+                            ("04", "增值税普通发票"),
+                            ("10", "增值税电子普通发票"),
+                            ("11", "增值税普通发票（卷式）"),
+                            ("14", "收费公路通行费增值税电子普通发票"),
+                            ("20", "增值税电子专用发票"),
+                            ("31", "电子发票（增值税专用发票）"),
+                            ("32", "电子发票（普通发票）"),
+                        ],
+                        max_length=2,
+                    ),
+                ),
+                ("code", models.CharField(blank=True, max_length=12)),
+                ("number", models.CharField(max_length=20)),
+                ("issue_date", models.DateField()),
+                ("check_code", models.CharField(blank=True, max_length=20)),
+                ("machine_no", models.CharField(blank=True, max_length=12)),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=16)),
+                ("tax", models.DecimalField(decimal_places=2, max_digits=16)),
+                ("total", models.DecimalField(decimal_places=2, max_digits=16)),
+                ("total_in_words", models.CharField(blank=True, max_length=60)),
+                ("remarks", models.TextField(blank=True)),
+                ("drawer", models.CharField(blank=True, max_length=50)),
+                ("payee", models.CharField(blank=True, max_length=50)),
+                ("reviewer", models.CharField(blank=True, max_length=50)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("normal", "正常"),
+                            ("voided", "作废"),
+                            ("red_flushed", "已红冲"),
+                            ("partially_red_flushed", "部分红冲"),
+                            ("abnormal", "异常"),
+                        ],
+                        default="normal",
+                        max_length=24,
+                    ),
+                ),
+                ("content_hash", models.CharField(max_length=64)),
+                ("registered_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "red_letter_of",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="red_letter_invoices",
+                        to="registry.invoice",
+                    ),
+                ),
+                (
+                    "buyer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="registry.party"
+                    ),
+                ),
+                (
+                    "seller",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="registry.party"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='StatusChange',
+            name="StatusChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('normal', '正常'), ('voided', '作废'), ('red_flushed', '已红冲'), ('partially_red_flushed', '部分红冲'), ('abnormal', '异常')], max_length=24)),
-                ('previous_status', models.CharField(choices=[('normal', '正常'), ('voided', '作废'), ('red_flushed', '已红冲'), ('partially_red_flushed', '部分红冲'), ('abnormal', '异常')], max_length=24)),
-                ('reason', models.CharField(blank=True, max_length=300)),
-                ('changed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('invoice', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='status_changes', to='registry.invoice')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("normal", "正常"),
+                            ("voided", "作废"),
+                            ("red_flushed", "已红冲"),
+                            ("partially_red_flushed", "部分红冲"),
+                            ("abnormal", "异常"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                (
+                    "previous_status",
+                    models.CharField(
+                        choices=[
+                            ("normal", "正常"),
+                            ("voided", "作废"),
+                            ("red_flushed", "已红冲"),
+                            ("partially_red_flushed", "部分红冲"),
+                            ("abnormal", "异常"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                ("reason", models.CharField(blank=True, max_length=300)),
+                ("changed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "invoice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="status_changes",
+                        to="registry.invoice",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['invoice', 'changed_at', 'id'],
+                "ordering": ["invoice", "changed_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Item',
+            name="Item",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('line_no', models.PositiveSmallIntegerField()),
-                ('name', models.CharField(max_length=200)),
-                ('tax_category_code', models.CharField(blank=True, max_length=19)),
-                ('spec', models.CharField(blank=True, max_length=100)),
-                ('unit', models.CharField(blank=True, max_length=20)),
-                ('quantity', models.CharField(blank=True, max_length=40)),
-                ('unit_price', models.CharField(blank=True, max_length=40)),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=16)),
-                ('tax_rate', models.CharField(max_length=12)),
-                ('tax', models.DecimalField(decimal_places=2, max_digits=16)),
-                ('invoice', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='registry.invoice')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("line_no", models.PositiveSmallIntegerField()),
+                ("name", models.CharField(max_length=200)),
+                ("tax_category_code", models.CharField(blank=True, max_length=19)),
+                ("spec", models.CharField(blank=True, max_length=100)),
+                ("unit", models.CharField(blank=True, max_length=20)),
+                ("quantity", models.CharField(blank=True, max_length=40)),
+                ("unit_price", models.CharField(blank=True, max_length=40)),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=16)),
+                ("tax_rate", models.CharField(max_length=12)),
+                ("tax", models.DecimalField(decimal_places=2, max_digits=16)),
+                (
+                    "invoice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="items",
+                        to="registry.invoice",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['invoice', 'line_no'],
-                'constraints': [models.UniqueConstraint(fields=('invoice', 'line_no'), name='item_line_unique')],
+                "ordering": ["invoice", "line_no"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("invoice", "line_no"), name="item_line_unique")
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='invoice',
-            index=models.Index(fields=['issue_date'], name='registry_in_issue_d_3d74f4_idx'),
+            model_name="invoice",
+            index=models.Index(fields=["issue_date"], name="registry_in_issue_d_3d74f4_idx"),
         ),
         migrations.AddIndex(
-            model_name='invoice',
-            index=models.Index(fields=['status'], name='registry_in_status_d18347_idx'),
+            model_name="invoice",
+            index=models.Index(fields=["status"], name="registry_in_status_d18347_idx"),
         ),
         migrations.AddConstraint(
-            model_name='invoice',
-            constraint=models.UniqueConstraint(fields=('code', 'number'), name='invoice_code_number_unique'),
+            model_name="invoice",
+            constraint=models.UniqueConstraint(fields=("code", "number"), name="invoice_code_number_unique"),
         ),
     ]

@@ -8,31 +8,84 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('registry', '0001_initial'),
+        ("registry", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Verification',
+            name="Verification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('channel', models.CharField(choices=[('web', '网页'), ('api', 'API'), ('cli', '命令行'), ('qr', '二维码'), ('upload', '上传文件'), ('batch', '批量')], max_length=10)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('submitted', models.JSONField()),
-                ('outcome', models.CharField(choices=[('authentic', 'authentic'), ('tampered', 'tampered'), ('mismatch', 'mismatch'), ('not_found', 'not_found'), ('voided', 'voided'), ('red_flushed', 'red_flushed'), ('abnormal', 'abnormal'), ('invalid', 'invalid')], max_length=16)),
-                ('differences', models.JSONField(default=list)),
-                ('findings', models.JSONField(default=list)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('invoice', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='verifications', to='registry.invoice')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("web", "网页"),
+                            ("api", "API"),
+                            ("cli", "命令行"),
+                            ("qr", "二维码"),
+                            ("upload", "上传文件"),
+                            ("batch", "批量"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("submitted", models.JSONField()),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("authentic", "authentic"),
+                            ("tampered", "tampered"),
+                            ("mismatch", "mismatch"),
+                            ("not_found", "not_found"),
+                            ("voided", "voided"),
+                            ("red_flushed", "red_flushed"),
+                            ("abnormal", "abnormal"),
+                            ("invalid", "invalid"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("differences", models.JSONField(default=list)),
+                ("findings", models.JSONField(default=list)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "invoice",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="verifications",
+                        to="registry.invoice",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['created_at'], name='verificatio_created_f7326b_idx'), models.Index(fields=['actor', 'created_at'], name='verificatio_actor_i_d4afdb_idx'), models.Index(fields=['outcome', 'created_at'], name='verificatio_outcome_b15a95_idx')],
+                "indexes": [
+                    models.Index(fields=["created_at"], name="verificatio_created_f7326b_idx"),
+                    models.Index(fields=["actor", "created_at"], name="verificatio_actor_i_d4afdb_idx"),
+                    models.Index(fields=["outcome", "created_at"], name="verificatio_outcome_b15a95_idx"),
+                ],
             },
         ),
     ]

@@ -1,0 +1,43 @@
+# Two commands do everything on a fresh clone: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-from-lock
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEMO_INVOICES ?= 10000
+
+.PHONY: run test lint bench lock clean
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+## run: migrate, fill a demo registry when it is empty, serve http://$(HOST):$(PORT)/
+run: $(STAMP)
+	$(BIN)/yanpiao demo --invoices $(DEMO_INVOICES) --if-empty
+	$(BIN)/yanpiao serve --host $(HOST) --port $(PORT)
+
+## test: lint, migration check and the whole test suite (DATABASE_URL picks PostgreSQL)
+test: $(STAMP) lint
+	YANPIAO_HOME=$(CURDIR)/var/test $(BIN)/yanpiao makemigrations --check --dry-run
+	YANPIAO_HOME=$(CURDIR)/var/test $(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+## bench: the benchmark scripts (slow: they build a 1,000,000-invoice registry)
+bench: $(STAMP)
+	$(BIN)/python benchmarks/demo.py
+	$(BIN)/python benchmarks/verification.py
+	$(BIN)/python benchmarks/import_export.py
+
+## lock: re-pin requirements.lock from requirements.in (needs uv)
+lock:
+	uv pip compile --generate-hashes --python-version 3.11 requirements.in -o requirements.lock
+
+clean:
+	rm -rf $(VENV) var/test

@@ -1,0 +1,136 @@
+"""``import`` and ``export`` of invoice JSON through the registry services."""
+
+import io
+import json
+
+import pytest
+
+from tests import factories
+from yanpiao.fapiao.invoice import to_json
+from yanpiao.registry import jsonio, services
+from yanpiao.registry.models import Invoice, Item
+
+pytestmark = pytest.mark.django_db
+
+
+def jsonl(*records) -> io.StringIO:
+    lines = [r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in records]
+    return io.StringIO("\n".join(lines) + "\n")
+
+
+def good(**fields) -> dict:
+    return to_json(factories.invoice(**fields))
+
+
+def test_every_good_line_is_stored_and_every_bad_line_reported():
+    bad_uscc = good(type="32")
+    bad_uscc["seller"]["tax_id"] = "91320621MA1MRHG207"
+    bad_sum = good(type="32")
+    bad_sum["total"] = "1.00"
+    future = good(type="32", issue_date=__import__("datetime").date(2099, 1, 1))
+    short = good(type="01")
+    short["number"] = "1234567"
+    unknown = {**good(type="32"), "colour": "red"}
+    wrong_type = good(type="32")
+    wrong_type["amount"] = 10.5
+    stream = jsonl(
+        good(type="32"), "{not json", unknown, wrong_type, bad_uscc, bad_sum, future, short, good(type="10")
+    )
+    report = services.import_file(stream)
+    assert report.added == 2
+    messages = {e.line: e.message for e in report.rejected}
+    assert sorted(messages) == [2, 3, 4, 5, 6, 7, 8]
+    assert "not valid JSON" in messages[2]
+    assert "colour: unknown field" in messages[3]
+    assert "amount" in messages[4] and "float" in messages[4]
+    assert "seller.tax_id" in messages[5]
+    assert "total" in messages[6]
+    assert "future" in messages[7]
+    assert "number" in messages[8]
+    assert not report.ok
+    assert Invoice.objects.count() == 2
+    assert Item.objects.count() == 4  # nothing of a rejected line was written
+
+
+def test_reimport_is_a_no_op_and_a_conflict_is_an_error():
+    records = [good(type="32"), good(type="04"), good(type="01")]
+    assert services.import_file(jsonl(*records)).added == 3
+    again = services.import_file(jsonl(*records))
+    assert (again.added, again.unchanged, again.ok) == (0, 3, True)
+    changed = dict(records[1], drawer="李四")
+    conflict = services.import_file(jsonl(changed))
+    assert not conflict.ok and "different content" in conflict.rejected[0].message
+    assert Invoice.objects.count() == 3
+
+
+def test_conflict_inside_one_file():
+    record = good(type="32")
+    report = services.import_file(jsonl(record, dict(record, drawer="李四")))
+    assert (report.added, len(report.rejected)) == (1, 1)
+    assert "earlier in this file" in report.rejected[0].message
+
+
+def test_json_array_files_are_read_by_position():
+    stream = io.StringIO(json.dumps([good(type="32"), {"type": "32"}], ensure_ascii=False))
+    report = services.import_file(stream)
+    assert report.added == 1
+    assert report.rejected[0].line == 2 and "required" in report.rejected[0].message
+
+
+def test_red_letter_pairs_in_one_file_apply_in_order():
+    original = factories.invoice(type="32")
+    red = factories.red_letter(original)
+    report = services.import_file(jsonl(to_json(original), to_json(red)))
+    assert report.ok and report.added == 2
+    assert services.find_row(original.key).status == "red_flushed"
+
+
+def test_red_letter_without_original_is_rejected():
+    red = factories.red_letter(factories.invoice(type="32"))
+    report = services.import_file(jsonl(to_json(red)))
+    assert "not in the registry" in report.rejected[0].message
+
+
+def test_status_in_the_file_updates_a_normal_invoice_only():
+    record = good(type="32")
+    services.import_file(jsonl(record))
+    report = services.import_file(jsonl(dict(record, status="voided")))
+    assert (report.updated, report.ok) == (1, True)
+    row = Invoice.objects.get(number=record["number"])
+    assert row.status == "voided"
+    report = services.import_file(jsonl(dict(record, status="abnormal")))
+    assert not report.ok and "voided in the registry" in report.rejected[0].message
+
+
+def test_export_then_import_round_trips_into_an_empty_registry():
+    original = factories.invoice(type="32")
+    invoices = [
+        original,
+        factories.red_letter(original),
+        factories.invoice(type="10"),
+        factories.invoice(type="01"),
+    ]
+    services.import_file(jsonl(*[to_json(i) for i in invoices]))
+    services.void(invoices[2].key)
+    exported = io.StringIO()
+    assert services.export_file(exported) == 4
+    text = exported.getvalue()
+    Item.objects.all().delete()
+    Invoice.objects.filter(red_letter_of__isnull=False).delete()
+    Invoice.objects.all().delete()
+    report = services.import_file(io.StringIO(text))
+    assert report.ok and report.added == 4
+    again = io.StringIO()
+    services.export_file(again)
+    assert again.getvalue() == text
+    # and the export of an unchanged registry re-imports as a no-op
+    assert services.import_file(io.StringIO(text)).unchanged == 4
+
+
+def test_export_as_array_parses_back():
+    services.register(factories.invoice(type="32"))
+    out = io.StringIO()
+    services.export_file(out, fmt="json")
+    [record] = json.loads(out.getvalue())
+    assert record["type"] == "32"
+    assert [r.data for r in jsonio.read_records(io.StringIO(out.getvalue()))] == [record]

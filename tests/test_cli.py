@@ -1,0 +1,143 @@
+"""The ``yanpiao`` command: outcomes, exit status and messages, in process and from a fresh home."""
+
+import json
+import os
+import subprocess
+import sys
+from decimal import Decimal
+
+import pytest
+
+from tests import factories
+from tests.factories import key_query
+from yanpiao import cli
+from yanpiao.fapiao.invoice import to_json
+from yanpiao.registry import services as registry
+
+pytestmark = pytest.mark.django_db
+
+
+def run(capsys, *argv):
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def verify_args(query, *extra):
+    args = ["verify", "--number", query.number, "--date", query.issue_date]
+    for name in ("code", "amount", "check_code", "total"):
+        if getattr(query, name):
+            args += ["--" + name.replace("_", "-"), getattr(query, name)]
+    return [*args, *extra]
+
+
+def prepared(register, type, outcome):
+    """An invoice and the query that gives ``outcome`` for it."""
+    invoice = register(type=type)
+    if outcome == "voided":
+        registry.void(invoice.key)
+    elif outcome == "abnormal":
+        registry.flag_abnormal(invoice.key)
+    elif outcome == "red_flushed":
+        register(factories.red_letter(invoice, Decimal(1)))
+    query = key_query(invoice)
+    if outcome == "mismatch":
+        query = key_query(invoice, issue_date="2025-01-02")
+    elif outcome == "not_found":
+        query = key_query(factories.invoice(type=type))
+    elif outcome == "invalid":
+        query = key_query(invoice, number="1234567")
+    return invoice, query
+
+
+OUTCOMES = {
+    "authentic": 0,
+    "mismatch": 1,
+    "not_found": 1,
+    "voided": 1,
+    "red_flushed": 1,
+    "abnormal": 1,
+    "invalid": 2,
+}
+
+
+@pytest.mark.parametrize("type", ["32", "01", "10"])
+@pytest.mark.parametrize("outcome", OUTCOMES)
+def test_verify_outcomes_and_exit_status(capsys, register, type, outcome):
+    invoice, query = prepared(register, type, outcome)
+    code, out, err = run(capsys, *verify_args(query, "--json"))
+    result = json.loads(out)
+    assert (result["outcome"], code) == (outcome, OUTCOMES[outcome])
+    assert "Traceback" not in err
+    if outcome in ("authentic", "voided", "red_flushed", "abnormal"):
+        assert result["invoice"]["number"] == invoice.number
+    else:
+        assert result["invoice"] is None
+    if outcome == "mismatch":
+        assert [d["field"] for d in result["differences"]] == ["issue_date"]
+    if outcome == "invalid":
+        assert "number" in err
+    assert result["verification_id"]
+
+
+def test_verify_text_output(capsys, register):
+    invoice, query = prepared(register, "32", "authentic")
+    code, out, _ = run(capsys, *verify_args(query))
+    assert code == 0
+    assert "outcome: authentic" in out and invoice.seller.name in out and "verification: " in out
+
+
+def test_usage_errors_exit_2_without_traceback(capsys):
+    code, _, err = run(capsys, "verify", "--date", "2025-01-01")
+    assert code == 2 and "--number" in err and "Traceback" not in err
+    code, _, err = run(capsys, "import", "/nonexistent/file.jsonl")
+    assert code == 2 and "cannot read" in err
+
+
+def test_import_and_export(capsys, tmp_path):
+    records = [to_json(factories.invoice(type=t)) for t in ("32", "10")]
+    path = tmp_path / "in.jsonl"
+    path.write_text(
+        "\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n{bad\n", encoding="utf-8"
+    )
+    code, out, err = run(capsys, "import", str(path))
+    assert code == 1 and "line 3: not valid JSON" in err and "2 added" in out
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n", encoding="utf-8")
+    code, out, _ = run(capsys, "import", str(path))
+    assert code == 0 and "2 unchanged" in out
+    code, out, _ = run(capsys, "export")
+    assert code == 0
+    assert [json.loads(line) for line in out.splitlines()] == records
+
+
+def test_void_and_flag_commands(capsys, register):
+    invoice = register(type="32")
+    assert run(capsys, "void", "--number", invoice.number, "--reason", "test")[0] == 0
+    code, _, err = run(capsys, "flag", "--number", invoice.number)
+    assert code == 1 and "cannot become abnormal" in err
+
+
+@pytest.mark.parametrize(
+    "argv", [["verify", "--number", "26112000000000000001", "--date", "2025-01-01", "--total", "1"]]
+)
+def test_fresh_home_is_prepared_by_any_command(tmp_path, argv):
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
+    env["YANPIAO_HOME"] = str(tmp_path / "home")
+    done = subprocess.run(
+        [sys.executable, "-m", "yanpiao.cli", *argv], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 1, done.stderr
+    assert "outcome: not_found" in done.stdout
+    assert (tmp_path / "home" / "yanpiao.sqlite3").exists()
+
+
+def test_bad_configuration_is_one_line(tmp_path):
+    env = dict(os.environ, YANPIAO_HOME=str(tmp_path), YANPIAO_ENV="staging")
+    done = subprocess.run(
+        [sys.executable, "-m", "yanpiao.cli", "check"], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 2
+    assert (
+        done.stderr.strip()
+        == "yanpiao: configuration error: YANPIAO_ENV must be one of development, production, test, not 'staging'"
+    )

@@ -1,0 +1,80 @@
+"""The ``yanpiao`` command: Django's management commands, with the data folder prepared first.
+
+``yanpiao verify …``, ``yanpiao import FILE``, ``yanpiao demo``, ``yanpiao serve`` and every
+Django command (``yanpiao check``, ``yanpiao migrate``) run through here.  Before a command
+runs, ``YANPIAO_HOME`` is created and the database migrated, so a fresh folder just works.
+Errors reach the user as one line on stderr; a traceback goes to ``YANPIAO_HOME/logs``.
+"""
+
+import logging
+import os
+import sys
+import traceback
+
+# Commands that must not touch the database before they run.
+NO_DATABASE = {"help", "--help", "-h", "version", "--version", "makemigrations", "shell", "dbshell"}
+
+EXIT_USAGE = 2
+EXIT_INTERNAL = 70
+
+
+def prepare_database() -> None:
+    """Apply any unapplied migrations (all of them on a fresh ``YANPIAO_HOME``)."""
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        call_command("migrate", interactive=False, verbosity=0)
+
+
+def _log_crash() -> str:
+    from django.conf import settings
+
+    folder = settings.HOME / "logs"
+    folder.mkdir(exist_ok=True)
+    path = folder / "crash.log"
+    with path.open("a") as handle:
+        handle.write(traceback.format_exc())
+    return str(path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yanpiao.settings")
+    from yanpiao.config import ConfigError
+
+    try:
+        import django
+
+        django.setup()
+    except ConfigError as exc:
+        print(f"yanpiao: configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+    from django.core.management import execute_from_command_line
+
+    try:
+        if argv and argv[0] not in NO_DATABASE:
+            prepare_database()
+        execute_from_command_line(["yanpiao", *argv])
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except KeyboardInterrupt:
+        print("yanpiao: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the last guard: never show a user a traceback
+        logging.getLogger("yanpiao").debug("crash", exc_info=True)
+        where = _log_crash()
+        print(f"yanpiao: internal error ({type(exc).__name__}: {exc}); details in {where}", file=sys.stderr)
+        return EXIT_INTERNAL
+    return 0
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

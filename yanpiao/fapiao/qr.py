@@ -1,0 +1,222 @@
+"""The QR payload printed on invoices: ``01,type,code,number,amount,YYYYMMDD,check,CRC,``.
+
+Fields (counted from 1, as error messages do): version (always ``01``), type code, 发票代码 (empty for 数电票), 发票号码, amount
+(excl. tax before 数电, 价税合计 on 数电票), issue date, 校验码 (empty where none is printed),
+then a CRC and an optional empty field.  The CRC is CRC-16/UMTS (poly 0x8005, init 0, no
+reflection) over the text of fields 1-7 *including* the comma after field 7; older
+e-普票 payloads compute it without that comma, so both are accepted.  The CRC proves
+internal consistency only: anyone can compute it.
+
+Yunnan blockchain invoices put the seller's tax ID before the amount, carry no check code
+and end with 64 hex digits instead of a CRC: ``crc_valid`` is None for them.
+
+:func:`build` writes the amount with two decimal places, as most real payloads do
+(``0.01``, ``10.70``, ``633.00``); on input ``57``, ``6.2`` and ``64.9`` are accepted too.
+
+>>> p = parse("01,32,,26427000000375586818,10.70,20260430,,FAFB")
+>>> p.type, p.number, p.amount, p.issue_date, p.crc_valid, p.amount_field()
+('32', '26427000000375586818', Decimal('10.70'), datetime.date(2026, 4, 30), True, 'total')
+>>> crc16("123456789")
+'FEE8'
+>>> crc_ok("01,10,044001500111,81966722,173.79,20170524,17884534745749991611,BE2D")
+True
+>>> build("10", "033001800111", "25672225", Decimal("76.72"), datetime.date(2018, 6, 10),
+...       "82076771121721427121")
+'01,10,033001800111,25672225,76.72,20180610,82076771121721427121,CB32,'
+>>> parse("01,10,033001800111,25672225,76.72,2018-06-10,,CB32")
+Traceback (most recent call last):
+...
+yanpiao.fapiao.qr.QrFormatError: QR field 6 (issue date) must be YYYYMMDD, got '2018-06-10'
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from yanpiao.fapiao import types
+
+VERSION = "01"
+# 数电 types whose QR amount is 价税合计 (incl. tax): 31/32, railway 51, air 61, 83.
+TOTAL_TYPES = frozenset({"31", "32", "51", "61", "83"})
+
+_AMOUNT = re.compile(r"-?\d+(\.\d{1,2})?")
+_HEX4 = re.compile(r"[0-9A-Fa-f]{4}")
+_HEX64 = re.compile(r"[0-9A-Fa-f]{64}")
+_CENT = Decimal("0.01")
+
+
+class QrFormatError(ValueError):
+    """The text is not an invoice QR payload."""
+
+
+def crc16(text: str) -> str:
+    """CRC-16/UMTS of the ASCII text, as 4 upper-case hex digits."""
+    crc = 0
+    for byte in text.encode("ascii"):
+        crc ^= byte << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x8005) if crc & 0x8000 else crc << 1
+            crc &= 0xFFFF
+    return f"{crc:04X}"
+
+
+@dataclass(frozen=True)
+class QrPayload:
+    type: str
+    code: str
+    number: str
+    amount: Decimal
+    issue_date: datetime.date
+    check_code: str
+    crc: str
+    seller_tax_id: str = ""
+    # Fields 1-7 as received (after trimming): what the CRC covers.
+    signed_text: str = field(default="", compare=False, repr=False)
+
+    @property
+    def is_blockchain(self) -> bool:
+        """The Yunnan blockchain form (seller tax ID inside, a 64-hex digest instead of a CRC)."""
+        return bool(self.seller_tax_id)
+
+    @property
+    def crc_valid(self) -> bool | None:
+        """Whether the CRC matches (either variant); None when the payload has no CRC."""
+        if self.is_blockchain:
+            return None
+        signed = self.signed_text or _signed_text(self)
+        return self.crc.upper() in (crc16(signed + ","), crc16(signed))
+
+    def amount_field(self) -> str:
+        """``"total"`` where the amount is 价税合计 (数电), else ``"amount"`` (excl. tax)."""
+        return "total" if self.type in TOTAL_TYPES else "amount"
+
+
+def _signed_text(payload: QrPayload) -> str:
+    fields = [VERSION, payload.type, payload.code, payload.number, _format_amount(payload.amount)]
+    return ",".join([*fields, payload.issue_date.strftime("%Y%m%d"), payload.check_code])
+
+
+def _format_amount(amount: Decimal) -> str:
+    return format(amount.quantize(_CENT), "f")
+
+
+def _fields(text: str) -> list[str]:
+    if not isinstance(text, str) or not text.strip():
+        raise QrFormatError("the QR payload is empty")
+    fields = [part.strip() for part in text.strip().replace("，", ",").split(",")]
+    if len(fields) > 1 and fields[-1] == "":
+        fields.pop()
+    return fields
+
+
+def _amount(value: str, index: int) -> Decimal:
+    if not _AMOUNT.fullmatch(value):
+        raise QrFormatError(f"QR field {index} (amount) must be a decimal with at most 2 places, got {value!r}")
+    try:
+        return Decimal(value).quantize(_CENT)
+    except InvalidOperation:  # pragma: no cover - the pattern admits only decimals
+        raise QrFormatError(f"QR field {index} (amount) is not a number: {value!r}") from None
+
+
+def _date(value: str, index: int) -> datetime.date:
+    try:
+        if len(value) != 8 or not value.isdigit():
+            raise ValueError
+        return datetime.datetime.strptime(value, "%Y%m%d").date()
+    except ValueError:
+        raise QrFormatError(f"QR field {index} (issue date) must be YYYYMMDD, got {value!r}") from None
+
+
+def _check(fields: list[str]) -> None:
+    version, type_code, code, number = fields[:4]
+    if version != VERSION:
+        raise QrFormatError(f"QR field 1 (version) must be {VERSION}, got {version!r}")
+    if not re.fullmatch(r"\d\d", type_code):
+        raise QrFormatError(f"QR field 2 (type) must be a two-digit type code, got {type_code!r}")
+    if code and not re.fullmatch(r"\d{10}|\d{12}", code):
+        raise QrFormatError(f"QR field 3 (发票代码) must be empty or 10 or 12 digits, got {code!r}")
+    if not re.fullmatch(r"\d{8}|\d{20}", number):
+        raise QrFormatError(f"QR field 4 (发票号码) must be 8 or 20 digits, got {number!r}")
+
+
+def parse(text: str) -> QrPayload:
+    """Parse a payload; raises :class:`QrFormatError` naming the field that is wrong."""
+    fields = _fields(text)
+    if len(fields) == 8 and _HEX64.fullmatch(fields[7]):
+        return _parse_blockchain(fields)
+    if len(fields) != 8:
+        raise QrFormatError(
+            f"a QR payload has 8 comma-separated fields (01,type,code,number,amount,date,check code,CRC), "
+            f"got {len(fields)}"
+        )
+    _check(fields)
+    check_code, crc = fields[6], fields[7]
+    if check_code and not re.fullmatch(r"\d{20}", check_code):
+        raise QrFormatError(f"QR field 7 (校验码) must be empty or 20 digits, got {check_code!r}")
+    if not _HEX4.fullmatch(crc):
+        raise QrFormatError(f"QR field 8 (CRC) must be 4 hex digits, got {crc!r}")
+    return QrPayload(
+        type=fields[1],
+        code=fields[2],
+        number=fields[3],
+        amount=_amount(fields[4], 5),
+        issue_date=_date(fields[5], 6),
+        check_code=check_code,
+        crc=crc.upper(),
+        signed_text=",".join(fields[:7]),
+    )
+
+
+def _parse_blockchain(fields: list[str]) -> QrPayload:
+    _check(fields)
+    tax_id = fields[4]
+    if not re.fullmatch(r"[0-9A-Za-z]{15,20}", tax_id):
+        raise QrFormatError(f"QR field 5 (seller tax ID) must be 15 to 20 letters and digits, got {tax_id!r}")
+    return QrPayload(
+        type=fields[1],
+        code=fields[2],
+        number=fields[3],
+        amount=_amount(fields[5], 6),
+        issue_date=_date(fields[6], 7),
+        check_code="",
+        crc=fields[7].lower(),
+        seller_tax_id=tax_id.upper(),
+        signed_text=",".join(fields[:7]),
+    )
+
+
+def crc_ok(text: str) -> bool:
+    """True when ``text`` parses and its CRC matches (with or without the comma after field 7)."""
+    try:
+        return parse(text).crc_valid is True
+    except QrFormatError:
+        return False
+
+
+def build(
+    type: str, code: str, number: str, amount: Decimal, issue_date: datetime.date, check_code: str = ""
+) -> str:
+    """The canonical payload: amount with two places, CRC over fields 1-7 and the comma, trailing comma."""
+    signed = ",".join(
+        [VERSION, type, code, number, _format_amount(amount), issue_date.strftime("%Y%m%d"), check_code]
+    )
+    return f"{signed},{crc16(signed + ',')},"
+
+
+def to_query_fields(payload: QrPayload) -> dict[str, str]:
+    """The verification key fields the payload carries, as text (``amount`` or ``total``)."""
+    fields = {
+        "type": payload.type if payload.type in types.NAMES else "",
+        "code": payload.code,
+        "number": payload.number,
+        "issue_date": payload.issue_date.isoformat(),
+        "check_code": payload.check_code,
+    }
+    fields[payload.amount_field()] = _format_amount(payload.amount)
+    return fields
+
+
+__all__ = ["QrFormatError", "QrPayload", "build", "crc16", "crc_ok", "parse", "to_query_fields"]

@@ -1,0 +1,100 @@
+"""Mapping between the pure :class:`yanpiao.fapiao.invoice.Invoice` and the registry's rows."""
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+
+from yanpiao.fapiao.invoice import Invoice, InvoiceKey, Item, Party, to_json
+from yanpiao.registry import models
+
+
+def _digest(data) -> str:
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def content_hash(invoice: Invoice) -> str:
+    """Identifies what was issued (everything but the registry status): equal hashes, same invoice."""
+    data = to_json(invoice)
+    del data["status"]
+    return _digest(data)
+
+
+def party_fingerprint(party: Party) -> str:
+    return _digest(dataclasses.astuple(party))
+
+
+def party_from_row(row: models.Party) -> Party:
+    return Party(row.name, row.tax_id, row.address, row.phone, row.bank, row.account)
+
+
+def _decimal_or_none(text: str) -> Decimal | None:
+    return Decimal(text) if text else None
+
+
+def item_from_row(row: models.Item) -> Item:
+    return Item(
+        name=row.name,
+        amount=row.amount,
+        tax_rate=row.tax_rate,
+        tax=row.tax,
+        tax_category_code=row.tax_category_code,
+        spec=row.spec,
+        unit=row.unit,
+        quantity=_decimal_or_none(row.quantity),
+        unit_price=_decimal_or_none(row.unit_price),
+    )
+
+
+def invoice_from_row(row: models.Invoice, items: Iterable[models.Item]) -> Invoice:
+    """The registered invoice; ``row`` must come with its seller, buyer and red_letter_of loaded."""
+    original = row.red_letter_of
+    return Invoice(
+        type=row.type,
+        code=row.code,
+        number=row.number,
+        issue_date=row.issue_date,
+        check_code=row.check_code,
+        machine_no=row.machine_no,
+        seller=party_from_row(row.seller),
+        buyer=party_from_row(row.buyer),
+        items=tuple(item_from_row(item) for item in items),
+        amount=row.amount,
+        tax=row.tax,
+        total=row.total,
+        total_in_words=row.total_in_words,
+        remarks=row.remarks,
+        drawer=row.drawer,
+        payee=row.payee,
+        reviewer=row.reviewer,
+        red_letter_of=InvoiceKey(original.code, original.number) if original else None,
+        status=row.status,
+    )
+
+
+def invoice_rows():
+    """The query set that :func:`load_invoices` expects."""
+    return models.Invoice.objects.select_related("seller", "buyer", "red_letter_of")
+
+
+def load_invoices(queryset, chunk_size: int = 2000) -> Iterator[Invoice]:
+    """Registered invoices with their lines, streamed in chunks (used by export)."""
+    last_id = 0
+    while True:
+        chunk = list(queryset.filter(id__gt=last_id).order_by("id")[:chunk_size])
+        if not chunk:
+            return
+        items: dict[int, list[models.Item]] = {}
+        for item in models.Item.objects.filter(invoice_id__in=[r.id for r in chunk]).order_by(
+            "invoice_id", "line_no"
+        ):
+            items.setdefault(item.invoice_id, []).append(item)
+        for row in chunk:
+            yield invoice_from_row(row, items.get(row.id, ()))
+        last_id = chunk[-1].id
+
+
+def load_invoice(row: models.Invoice) -> Invoice:
+    return invoice_from_row(row, row.items.order_by("line_no"))

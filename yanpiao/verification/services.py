@@ -1,0 +1,110 @@
+"""The verification service: look an invoice up, compare, and record the check in the history.
+
+``verify(query, actor, channel)`` is the one path every channel takes (web form, CLI, API,
+uploads, batches), so every channel gives the same outcome for the same input and every
+check is in the history.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from yanpiao.fapiao import compare as comparison
+from yanpiao.fapiao import validation
+from yanpiao.fapiao.compare import Difference, Query
+from yanpiao.fapiao.findings import Finding, has_errors
+from yanpiao.fapiao.invoice import Invoice, InvoiceKey, to_json
+from yanpiao.registry import services as registry
+from yanpiao.registry.convert import invoice_from_row
+from yanpiao.verification.models import Channel, Verification
+
+DESCRIPTIONS = {
+    comparison.AUTHENTIC: "查验一致 — the invoice matches a registered, valid invoice",
+    comparison.TAMPERED: "内容不一致 — the key fields match, but other content differs from the registered invoice",
+    comparison.MISMATCH: "不一致 — an invoice with this code and number exists, but a key field differs",
+    comparison.NOT_FOUND: "查无此票 — no invoice with this code and number is registered",
+    comparison.VOIDED: "已作废 — the invoice was voided by its issuer",
+    comparison.RED_FLUSHED: "已红冲 — the invoice was reversed by a red-letter invoice",
+    comparison.ABNORMAL: "异常 — the tax authority flagged this invoice as abnormal",
+    comparison.INVALID: "输入有误 — the submitted fields are not well-formed",
+}
+
+
+@dataclass
+class Result:
+    """The answer to one verification, as every channel reports it."""
+
+    verification_id: uuid.UUID
+    outcome: str
+    submitted: dict[str, str]
+    checked_at: datetime.datetime
+    channel: str
+    differences: tuple[Difference, ...] = ()
+    findings: list[Finding] = field(default_factory=list)
+    invoice: Invoice | None = None
+    status_history: list[dict] = field(default_factory=list)
+
+    @property
+    def description(self) -> str:
+        return DESCRIPTIONS[self.outcome]
+
+    @property
+    def is_authentic(self) -> bool:
+        return self.outcome == comparison.AUTHENTIC
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "verification_id": str(self.verification_id),
+            "outcome": self.outcome,
+            "description": self.description,
+            "checked_at": self.checked_at.isoformat(),
+            "channel": self.channel,
+            "submitted": self.submitted,
+            "differences": [d.to_json() for d in self.differences],
+            "findings": [f.to_json() for f in self.findings],
+            "invoice": to_json(self.invoice) if self.invoice else None,
+            "status_history": self.status_history,
+        }
+
+
+def verify(query: Query, actor=None, channel: str = Channel.CLI, on: datetime.date | None = None) -> Result:
+    """Verify the query against the registry and record the check."""
+    on = on or timezone.localdate()
+    findings = validation.validate_query(query, on, settings.YANPIAO_MAX_INVOICE_AGE_YEARS)
+    row, registered, outcome, differences = None, None, comparison.INVALID, ()
+    if not has_errors(findings):
+        row = registry.find_row(InvoiceKey(query.code, query.number))
+        if row is None:
+            outcome = comparison.NOT_FOUND
+        else:
+            registered = invoice_from_row(row, row.items.all())
+            result = comparison.compare(query, registered)
+            outcome, differences = result.outcome, result.differences
+            if not result.reveals_invoice:
+                registered = None
+    record = Verification.objects.create(
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        channel=channel,
+        submitted=query.to_json(),
+        outcome=outcome,
+        differences=[d.to_json() for d in differences],
+        findings=[f.to_json() for f in findings],
+        invoice=row,
+    )
+    return Result(
+        verification_id=record.public_id,
+        outcome=outcome,
+        submitted=record.submitted,
+        checked_at=record.created_at,
+        channel=channel,
+        differences=differences,
+        findings=findings,
+        invoice=registered,
+        status_history=registry.status_history(row) if registered and registered.status != "normal" else [],
+    )
