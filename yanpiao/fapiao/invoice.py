@@ -194,6 +194,11 @@ def parse_date(value: Any, field_name: str = "issue_date") -> datetime.date:
     if not isinstance(value, str):
         raise InvoiceFormatError(field_name, f"must be a date string, not {type(value).__name__}")
     text = value.strip()
+    if len(text) == 10 and text[4] == "-":
+        try:
+            return datetime.date.fromisoformat(text)
+        except ValueError:
+            pass
     for fmt in ("%Y-%m-%d", "%Y%m%d", "%Y年%m月%d日"):
         try:
             return datetime.datetime.strptime(text, fmt).date()

@@ -20,9 +20,9 @@ from django.utils import timezone
 from yanpiao.fapiao import validation
 from yanpiao.fapiao.findings import Finding, errors
 from yanpiao.fapiao.invoice import Invoice, InvoiceFormatError, InvoiceKey, from_json
-from yanpiao.registry import jsonio, models
+from yanpiao.registry import jsonio, lookup, models
 from yanpiao.registry.bulk import BulkWriter
-from yanpiao.registry.convert import content_hash, invoice_rows, load_invoice, load_invoices
+from yanpiao.registry.convert import content_hash, invoice_rows, load_invoices
 from yanpiao.registry.models import Status
 
 
@@ -47,15 +47,16 @@ def find_row(key: InvoiceKey) -> models.Invoice | None:
 
 
 def get_invoice(key: InvoiceKey) -> Invoice | None:
-    row = find_row(key)
-    return load_invoice(row) if row else None
+    registered = lookup.find(key)
+    return registered.invoice if registered else None
 
 
 def count_invoices() -> int:
     return models.Invoice.objects.count()
 
 
-def status_history(row: models.Invoice) -> list[dict]:
+def status_history(invoice_id: int) -> list[dict]:
+    """The status changes of a registered invoice, oldest first."""
     return [
         {
             "status": change.status,
@@ -63,7 +64,7 @@ def status_history(row: models.Invoice) -> list[dict]:
             "reason": change.reason,
             "changed_at": change.changed_at.isoformat(),
         }
-        for change in row.status_changes.all()
+        for change in models.StatusChange.objects.filter(invoice_id=invoice_id)
     ]
 
 

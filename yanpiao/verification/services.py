@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from yanpiao.fapiao import compare as comparison
@@ -20,8 +21,8 @@ from yanpiao.fapiao import validation
 from yanpiao.fapiao.compare import Difference, Query
 from yanpiao.fapiao.findings import Finding, has_errors
 from yanpiao.fapiao.invoice import Invoice, InvoiceKey, to_json
+from yanpiao.registry import lookup
 from yanpiao.registry import services as registry
-from yanpiao.registry.convert import invoice_from_row
 from yanpiao.verification.models import Channel, Verification
 
 DESCRIPTIONS = {
@@ -77,26 +78,25 @@ def verify(query: Query, actor=None, channel: str = Channel.CLI, on: datetime.da
     """Verify the query against the registry and record the check."""
     on = on or timezone.localdate()
     findings = validation.validate_query(query, on, settings.YANPIAO_MAX_INVOICE_AGE_YEARS)
-    row, registered, outcome, differences = None, None, comparison.INVALID, ()
+    registered, outcome, differences = None, comparison.INVALID, ()
     if not has_errors(findings):
-        row = registry.find_row(InvoiceKey(query.code, query.number))
-        if row is None:
+        registered = lookup.find(InvoiceKey(query.code, query.number))
+        if registered is None:
             outcome = comparison.NOT_FOUND
         else:
-            registered = invoice_from_row(row, row.items.all())
-            result = comparison.compare(query, registered)
+            result = comparison.compare(query, registered.invoice)
             outcome, differences = result.outcome, result.differences
-            if not result.reveals_invoice:
-                registered = None
-    record = Verification.objects.create(
+    record = Verification(
         actor=actor if actor is not None and actor.is_authenticated else None,
         channel=channel,
         submitted=query.to_json(),
         outcome=outcome,
         differences=[d.to_json() for d in differences],
         findings=[f.to_json() for f in findings],
-        invoice=row,
+        invoice_id=registered.id if registered else None,
     )
+    _insert(record)
+    revealed = registered.invoice if registered and outcome in comparison.REVEALING else None
     return Result(
         verification_id=record.public_id,
         outcome=outcome,
@@ -105,6 +105,23 @@ def verify(query: Query, actor=None, channel: str = Channel.CLI, on: datetime.da
         channel=channel,
         differences=differences,
         findings=findings,
-        invoice=registered,
-        status_history=registry.status_history(row) if registered and registered.status != "normal" else [],
+        invoice=revealed,
+        status_history=registry.status_history(registered.id)
+        if revealed and revealed.status != "normal"
+        else [],
     )
+
+
+_HISTORY_FIELDS = [f for f in Verification._meta.concrete_fields if not f.primary_key]
+_HISTORY_SQL = "INSERT INTO {} ({}) VALUES ({})".format(
+    Verification._meta.db_table,
+    ", ".join(connection.ops.quote_name(f.column) for f in _HISTORY_FIELDS),
+    ", ".join(["%s"] * len(_HISTORY_FIELDS)),
+)
+
+
+def _insert(record: Verification) -> None:
+    """Save a history row without the ORM's per-query compilation (the hot path of every check)."""
+    params = [f.get_db_prep_save(getattr(record, f.attname), connection) for f in _HISTORY_FIELDS]
+    with connection.cursor() as cursor:
+        cursor.execute(_HISTORY_SQL, params)

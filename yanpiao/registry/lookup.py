@@ -1,0 +1,99 @@
+"""The hot read path: a registered invoice by its code and number, in two indexed queries.
+
+Verification runs thousands of times a second, where the ORM's query compilation would
+cost more than the database work; so this module speaks SQL directly and builds the pure
+:class:`~yanpiao.fapiao.invoice.Invoice` itself.
+"""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import connection
+
+from yanpiao.fapiao.invoice import CENT, Invoice, InvoiceKey, Item, Party
+
+_PARTY = "{p}.name, {p}.tax_id, {p}.address, {p}.phone, {p}.bank, {p}.account"
+INVOICE_SQL = f"""
+SELECT i.id, i.type, i.code, i.number, i.issue_date, i.check_code, i.machine_no,
+       i.amount, i.tax, i.total, i.total_in_words, i.remarks, i.drawer, i.payee, i.reviewer,
+       i.status, o.code, o.number, {_PARTY.format(p="s")}, {_PARTY.format(p="b")}
+  FROM registry_invoice i
+  JOIN registry_party s ON s.id = i.seller_id
+  JOIN registry_party b ON b.id = i.buyer_id
+  LEFT JOIN registry_invoice o ON o.id = i.red_letter_of_id
+ WHERE i.code = %s AND i.number = %s
+"""
+ITEMS_SQL = """
+SELECT name, amount, tax_rate, tax, tax_category_code, spec, unit, quantity, unit_price
+  FROM registry_item WHERE invoice_id = %s ORDER BY line_no
+"""
+
+
+@dataclass(frozen=True)
+class Registered:
+    """A registered invoice and its row id (for linking the verification history)."""
+
+    id: int
+    invoice: Invoice
+
+
+def _amount(value) -> Decimal:
+    # SQLite's NUMERIC affinity hands back float or int; PostgreSQL hands back Decimal.
+    if isinstance(value, float):
+        return Decimal(repr(value)).quantize(CENT)
+    return Decimal(value).quantize(CENT)
+
+
+def _date(value) -> datetime.date:
+    return datetime.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _optional(text: str) -> Decimal | None:
+    return Decimal(text) if text else None
+
+
+def find(key: InvoiceKey) -> Registered | None:
+    with connection.cursor() as cursor:
+        cursor.execute(INVOICE_SQL, [key.code, key.number])
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        cursor.execute(ITEMS_SQL, [row[0]])
+        items = tuple(
+            Item(
+                name=name,
+                amount=_amount(amount),
+                tax_rate=rate,
+                tax=_amount(tax),
+                tax_category_code=category,
+                spec=spec,
+                unit=unit,
+                quantity=_optional(quantity),
+                unit_price=_optional(price),
+            )
+            for name, amount, rate, tax, category, spec, unit, quantity, price in cursor.fetchall()
+        )
+    original = InvoiceKey(row[16], row[17]) if row[17] is not None else None
+    invoice = Invoice(
+        type=row[1],
+        code=row[2],
+        number=row[3],
+        issue_date=_date(row[4]),
+        check_code=row[5],
+        machine_no=row[6],
+        amount=_amount(row[7]),
+        tax=_amount(row[8]),
+        total=_amount(row[9]),
+        total_in_words=row[10],
+        remarks=row[11],
+        drawer=row[12],
+        payee=row[13],
+        reviewer=row[14],
+        status=row[15],
+        red_letter_of=original,
+        seller=Party(*row[18:24]),
+        buyer=Party(*row[24:30]),
+        items=items,
+    )
+    return Registered(row[0], invoice)
