@@ -14,7 +14,8 @@ from yanpiao import cli
 from yanpiao.fapiao.invoice import to_json
 from yanpiao.registry import services as registry
 
-pytestmark = pytest.mark.django_db
+# Django closes the database connection when a command ends, which a test transaction cannot survive.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def run(capsys, *argv):

@@ -43,7 +43,9 @@ def check(invoice: Invoice) -> list[Finding]:
         if item.tax_rate in SPECIAL_RATES:
             if item.tax != 0:
                 label = "免税 (exempt)" if item.tax_rate == "exempt" else "不征税 (not taxable)"
-                findings.append(_error("exempt_tax", where, f"a {label} line carries no tax, but shows {item.tax}"))
+                findings.append(
+                    _error("exempt_tax", where, f"a {label} line carries no tax, but shows {item.tax}")
+                )
             continue
         expected = line_tax(item.amount, item.rate)
         drift += item.tax - expected
@@ -68,11 +70,17 @@ def check(invoice: Invoice) -> list[Finding]:
         amounts = sum((item.amount for item in invoice.items), Decimal(0))
         if amounts != invoice.amount:
             findings.append(
-                _error("amount_sum", "amount", f"合计金额 (amount) {invoice.amount} is not the sum of the lines, {amounts}")
+                _error(
+                    "amount_sum",
+                    "amount",
+                    f"合计金额 (amount) {invoice.amount} is not the sum of the lines, {amounts}",
+                )
             )
         taxes = sum((item.tax for item in invoice.items), Decimal(0))
         if taxes != invoice.tax:
-            findings.append(_error("tax_sum", "tax", f"合计税额 (tax) {invoice.tax} is not the sum of the lines, {taxes}"))
+            findings.append(
+                _error("tax_sum", "tax", f"合计税额 (tax) {invoice.tax} is not the sum of the lines, {taxes}")
+            )
     if invoice.total != invoice.amount + invoice.tax:
         findings.append(
             _error(

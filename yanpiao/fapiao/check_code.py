@@ -37,7 +37,7 @@ def compact(code: str) -> str:
 def validate_full(code: str) -> str:
     """The printed check code: exactly 20 digits."""
     code = compact(code)
-    if not code.isascii() or not code.isdigit():
+    if code and not (code.isascii() and code.isdigit()):
         raise InvalidFormat(f"校验码 (check code) must contain digits only, got {code!r}")
     if len(code) != FULL_LENGTH:
         raise InvalidLength(f"校验码 (check code) must have 20 digits, got {len(code)}")
@@ -47,8 +47,10 @@ def validate_full(code: str) -> str:
 def validate_query(code: str) -> str:
     """What a verifier may type: the last 6 digits, all 20, or 5 characters (blockchain)."""
     code = compact(code)
-    if not code.isascii() or not code.isalnum():
-        raise InvalidFormat(f"校验码 (check code) must contain digits (or letters on a blockchain invoice), got {code!r}")
+    if code and not (code.isascii() and code.isalnum()):
+        raise InvalidFormat(
+            f"校验码 (check code) must contain digits (or letters on a blockchain invoice), got {code!r}"
+        )
     if len(code) == BLOCKCHAIN_LENGTH:
         return code
     if len(code) not in (QUERY_LENGTH, FULL_LENGTH):
@@ -57,7 +59,9 @@ def validate_query(code: str) -> str:
             f"got {len(code)} characters"
         )
     if not code.isdigit():
-        raise InvalidFormat(f"校验码 (check code) of {len(code)} characters must be digits only, got {code!r}")
+        raise InvalidFormat(
+            f"校验码 (check code) of {len(code)} characters must be digits only, got {code!r}"
+        )
     return code
 
 

@@ -86,7 +86,7 @@ def compact(code: str) -> str:
 def validate(code: str) -> str:
     """Check the form: digits only, 10 or 12 of them.  Returns the compact code."""
     code = compact(code)
-    if not code.isascii() or not code.isdigit():
+    if code and not (code.isascii() and code.isdigit()):
         raise InvalidFormat(f"发票代码 (invoice code) must contain digits only, got {code!r}")
     if len(code) not in (10, 12):
         raise InvalidLength(f"发票代码 (invoice code) must have 10 or 12 digits, got {len(code)}")
@@ -173,7 +173,9 @@ def scheme_warnings(code: str, today: datetime.date | None = None) -> list[str]:
                 "expected 0 and 9 at positions 8-9 and 0 at position 12"
             )
     elif code[0] != "0":
-        warnings.append(f"{prefix} 12-digit codes start with 0 (VAT invoices) or 1 (blockchain), not {code[0]}")
+        warnings.append(
+            f"{prefix} 12-digit codes start with 0 (VAT invoices) or 1 (blockchain), not {code[0]}"
+        )
     elif info.kind is None:
         warnings.append(f"{prefix} unknown kind {info.kind_digits} at positions 11-12 (known: 04-07, 11-13)")
     return warnings
@@ -182,9 +184,13 @@ def scheme_warnings(code: str, today: datetime.date | None = None) -> list[str]:
 def _warnings_10(prefix: str, info: CodeInfo) -> list[str]:
     warnings = []
     if info.kind_digits in ("2", "7"):
-        warnings.append(f"{prefix} kind digit {info.kind_digits} is 货物运输业增值税专用发票, withdrawn in 2016")
+        warnings.append(
+            f"{prefix} kind digit {info.kind_digits} is 货物运输业增值税专用发票, withdrawn in 2016"
+        )
     elif info.kind is None:
-        warnings.append(f"{prefix} unknown kind digit {info.kind_digits} at position 8 (known: 1, 2, 3, 5, 6, 7)")
+        warnings.append(
+            f"{prefix} unknown kind digit {info.kind_digits} at position 8 (known: 1, 2, 3, 5, 6, 7)"
+        )
     if info.copies is not None and info.copies < 2:
         warnings.append(f"{prefix} {info.copies} copies (联次) at position 9; invoices have 2 to 9")
     if info.amount_version not in ("0", "1", "2", "3", "4"):
@@ -210,4 +216,14 @@ def infer_type(code: str, number: str) -> str:
         return ""
 
 
-__all__ = ["CITIES", "PROVINCES", "CodeInfo", "compact", "infer_type", "is_valid", "parse", "scheme_warnings", "validate"]
+__all__ = [
+    "CITIES",
+    "PROVINCES",
+    "CodeInfo",
+    "compact",
+    "infer_type",
+    "is_valid",
+    "parse",
+    "scheme_warnings",
+    "validate",
+]

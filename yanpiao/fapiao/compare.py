@@ -188,7 +188,17 @@ _CONTENT_FIELDS = (
     "total_in_words", "remarks", "drawer", "payee", "reviewer",
 )  # fmt: skip
 _PARTY_FIELDS = ("name", "tax_id", "address", "phone", "bank", "account")
-_ITEM_FIELDS = ("name", "tax_category_code", "spec", "unit", "quantity", "unit_price", "amount", "tax_rate", "tax")
+_ITEM_FIELDS = (
+    "name",
+    "tax_category_code",
+    "spec",
+    "unit",
+    "quantity",
+    "unit_price",
+    "amount",
+    "tax_rate",
+    "tax",
+)
 
 
 def content_differences(submitted: Invoice, registered: Invoice) -> list[Difference]:
@@ -228,4 +238,3 @@ def compare(query: Query, registered: Invoice) -> Comparison:
     if differences:
         return Comparison(TAMPERED, differences)
     return Comparison(AUTHENTIC)
-

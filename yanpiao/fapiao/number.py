@@ -42,10 +42,12 @@ def compact(number: str) -> str:
 def validate(number: str) -> str:
     """Check digits only and 8 or 20 of them.  Returns the compact number."""
     number = compact(number)
-    if not number.isascii() or not number.isdigit():
+    if number and not (number.isascii() and number.isdigit()):
         raise InvalidFormat(f"发票号码 (invoice number) must contain digits only, got {number!r}")
     if len(number) not in LENGTHS:
-        raise InvalidLength(f"发票号码 (invoice number) must have 8 digits, or 20 for a 数电票; got {len(number)}")
+        raise InvalidLength(
+            f"发票号码 (invoice number) must have 8 digits, or 20 for a 数电票; got {len(number)}"
+        )
     return number
 
 

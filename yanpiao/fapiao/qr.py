@@ -1,14 +1,17 @@
 """The QR payload printed on invoices: ``01,type,code,number,amount,YYYYMMDD,check,CRC,``.
 
-Fields (counted from 1, as error messages do): version (always ``01``), type code, 发票代码 (empty for 数电票), 发票号码, amount
-(excl. tax before 数电, 价税合计 on 数电票), issue date, 校验码 (empty where none is printed),
-then a CRC and an optional empty field.  The CRC is CRC-16/UMTS (poly 0x8005, init 0, no
+Fields, counted from 1 as error messages do: version (always ``01``), type code, 发票代码
+(empty for 数电票), 发票号码, amount (excl. tax before 数电, 价税合计 on 数电票), issue date,
+校验码 (empty where none is printed), then a CRC and an optional empty field.  The CRC is CRC-16/UMTS (poly 0x8005, init 0, no
 reflection) over the text of fields 1-7 *including* the comma after field 7; older
 e-普票 payloads compute it without that comma, so both are accepted.  The CRC proves
 internal consistency only: anyone can compute it.
 
 Yunnan blockchain invoices put the seller's tax ID before the amount, carry no check code
-and end with 64 hex digits instead of a CRC: ``crc_valid`` is None for them.
+and end with 64 hex digits instead of a CRC: ``crc_valid`` is None for them (not False:
+there is nothing to check).  Shenzhen blockchain QR codes are URLs and do not parse.
+
+:func:`to_query_fields` leaves ``type`` empty for types Yanpiao does not know (51, 61, …).
 
 :func:`build` writes the amount with two decimal places, as most real payloads do
 (``0.01``, ``10.70``, ``633.00``); on input ``57``, ``6.2`` and ``64.9`` are accepted too.
@@ -34,7 +37,7 @@ from __future__ import annotations
 import datetime
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from yanpiao.fapiao import types
 
@@ -42,9 +45,11 @@ VERSION = "01"
 # 数电 types whose QR amount is 价税合计 (incl. tax): 31/32, railway 51, air 61, 83.
 TOTAL_TYPES = frozenset({"31", "32", "51", "61", "83"})
 
-_AMOUNT = re.compile(r"-?\d+(\.\d{1,2})?")
+_AMOUNT = re.compile(r"-?[0-9]+(\.[0-9]{1,2})?")
 _HEX4 = re.compile(r"[0-9A-Fa-f]{4}")
 _HEX64 = re.compile(r"[0-9A-Fa-f]{64}")
+# A seller tax ID where the amount belongs marks the blockchain form.
+_TAX_ID = re.compile(r"[0-9A-Za-z]{15,20}")
 _CENT = Decimal("0.01")
 
 
@@ -114,16 +119,15 @@ def _fields(text: str) -> list[str]:
 
 def _amount(value: str, index: int) -> Decimal:
     if not _AMOUNT.fullmatch(value):
-        raise QrFormatError(f"QR field {index} (amount) must be a decimal with at most 2 places, got {value!r}")
-    try:
-        return Decimal(value).quantize(_CENT)
-    except InvalidOperation:  # pragma: no cover - the pattern admits only decimals
-        raise QrFormatError(f"QR field {index} (amount) is not a number: {value!r}") from None
+        raise QrFormatError(
+            f"QR field {index} (amount) must be a decimal with at most 2 places, got {value!r}"
+        )
+    return Decimal(value).quantize(_CENT)
 
 
 def _date(value: str, index: int) -> datetime.date:
     try:
-        if len(value) != 8 or not value.isdigit():
+        if not re.fullmatch(r"[0-9]{8}", value):
             raise ValueError
         return datetime.datetime.strptime(value, "%Y%m%d").date()
     except ValueError:
@@ -134,18 +138,18 @@ def _check(fields: list[str]) -> None:
     version, type_code, code, number = fields[:4]
     if version != VERSION:
         raise QrFormatError(f"QR field 1 (version) must be {VERSION}, got {version!r}")
-    if not re.fullmatch(r"\d\d", type_code):
+    if not re.fullmatch(r"[0-9]{2}", type_code):
         raise QrFormatError(f"QR field 2 (type) must be a two-digit type code, got {type_code!r}")
-    if code and not re.fullmatch(r"\d{10}|\d{12}", code):
+    if code and not re.fullmatch(r"[0-9]{10}|[0-9]{12}", code):
         raise QrFormatError(f"QR field 3 (发票代码) must be empty or 10 or 12 digits, got {code!r}")
-    if not re.fullmatch(r"\d{8}|\d{20}", number):
+    if not re.fullmatch(r"[0-9]{8}|[0-9]{20}", number):
         raise QrFormatError(f"QR field 4 (发票号码) must be 8 or 20 digits, got {number!r}")
 
 
 def parse(text: str) -> QrPayload:
     """Parse a payload; raises :class:`QrFormatError` naming the field that is wrong."""
     fields = _fields(text)
-    if len(fields) == 8 and _HEX64.fullmatch(fields[7]):
+    if len(fields) == 8 and _TAX_ID.fullmatch(fields[4]):
         return _parse_blockchain(fields)
     if len(fields) != 8:
         raise QrFormatError(
@@ -154,7 +158,7 @@ def parse(text: str) -> QrPayload:
         )
     _check(fields)
     check_code, crc = fields[6], fields[7]
-    if check_code and not re.fullmatch(r"\d{20}", check_code):
+    if check_code and not re.fullmatch(r"[0-9]{20}", check_code):
         raise QrFormatError(f"QR field 7 (校验码) must be empty or 20 digits, got {check_code!r}")
     if not _HEX4.fullmatch(crc):
         raise QrFormatError(f"QR field 8 (CRC) must be 4 hex digits, got {crc!r}")
@@ -172,9 +176,8 @@ def parse(text: str) -> QrPayload:
 
 def _parse_blockchain(fields: list[str]) -> QrPayload:
     _check(fields)
-    tax_id = fields[4]
-    if not re.fullmatch(r"[0-9A-Za-z]{15,20}", tax_id):
-        raise QrFormatError(f"QR field 5 (seller tax ID) must be 15 to 20 letters and digits, got {tax_id!r}")
+    if not _HEX64.fullmatch(fields[7]):
+        raise QrFormatError(f"QR field 8 of a blockchain payload must be 64 hex digits, got {fields[7]!r}")
     return QrPayload(
         type=fields[1],
         code=fields[2],
@@ -183,7 +186,7 @@ def _parse_blockchain(fields: list[str]) -> QrPayload:
         issue_date=_date(fields[6], 7),
         check_code="",
         crc=fields[7].lower(),
-        seller_tax_id=tax_id.upper(),
+        seller_tax_id=fields[4].upper(),
         signed_text=",".join(fields[:7]),
     )
 

@@ -136,11 +136,13 @@ def validate_tax_id(tax_id: str) -> str:
             raise
     if len(tax_id) in OLD_TAX_ID_LENGTHS:
         if not tax_id.isascii() or not tax_id.isalnum():
-            raise InvalidFormat(f"纳税人识别号 (taxpayer ID) must contain letters and digits only, got {tax_id!r}")
+            raise InvalidFormat(
+                f"纳税人识别号 (taxpayer ID) must contain letters and digits only, got {tax_id!r}"
+            )
         return tax_id
     raise InvalidLength(
-        f"纳税人识别号 (taxpayer ID) must be an 18-character 统一社会信用代码 "
-        f"(or an older ID of 15, 17 or 20 characters); got {len(tax_id)}"
+        "纳税人识别号 (tax ID) must have 18 characters (a 统一社会信用代码), "
+        f"or 15, 17 or 20 for an older ID; got {len(tax_id)}"
     )
 
 
