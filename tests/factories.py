@@ -15,7 +15,7 @@ _serial = itertools.count(1)
 
 SELLER = Party(
     name="北京京华数据科技有限公司",
-    tax_id="91110108MA01NP925M",
+    tax_id="91110302MA01NP925M",
     address="北京市海淀区中关村大街1号",
     phone="010-62000000",
     bank="中国工商银行北京海淀支行",
