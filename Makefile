@@ -37,7 +37,7 @@ bench: $(STAMP)
 
 ## lock: re-pin requirements.lock from requirements.in (needs uv)
 lock:
-	uv pip compile --generate-hashes --python-version 3.11 requirements.in -o requirements.lock
+	uv pip compile --generate-hashes --python-version 3.11 --override requirements-overrides.txt requirements.in -o requirements.lock
 
 clean:
 	rm -rf $(VENV) var/test

@@ -7,7 +7,7 @@ import pytest
 
 from yanpiao.fapiao import compare
 from yanpiao.fapiao.compare import Query, check_code_matches
-from yanpiao.fapiao.invoice import Party
+from yanpiao.fapiao.invoice import Party, to_json
 
 from .conftest import build_invoice, line
 
@@ -222,7 +222,7 @@ def test_query_from_invoice_carries_every_key_field():
         "10",
     )
     assert query.amount == str(ORDINARY.amount) and query.total == str(ORDINARY.total)
-    assert query.content is ORDINARY
+    assert query.content == to_json(ORDINARY)
 
 
 def test_difference_to_json():

@@ -22,12 +22,13 @@ a ``mismatch`` names only the differing key fields.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from yanpiao.fapiao.amount_words import fold_words
-from yanpiao.fapiao.invoice import Invoice, Item, Party, format_amount, parse_date, parse_decimal
+from yanpiao.fapiao.invoice import Invoice, format_amount, parse_date, parse_decimal, to_json
 
 AUTHENTIC = "authentic"
 TAMPERED = "tampered"
@@ -67,8 +68,9 @@ def normalize_text(value: str | None) -> str:
 class Query:
     """The fields a verifier submits, normalised but not yet validated (all text).
 
-    ``content`` is the whole invoice read from a document, when there is one: once the
-    key fields match, every field of it is compared with the registered invoice.
+    ``content`` is the invoice JSON read from a document, when there is one (possibly
+    partial): once the key fields match, every field of it is compared with the registered
+    invoice.
     """
 
     number: str = ""
@@ -78,10 +80,10 @@ class Query:
     check_code: str = ""
     total: str = ""
     type: str = ""
-    content: Invoice | None = field(default=None, compare=False)
+    content: Mapping[str, Any] | None = field(default=None, compare=False)
 
     @classmethod
-    def from_fields(cls, content: Invoice | None = None, **raw: str | None) -> Query:
+    def from_fields(cls, content: Mapping[str, Any] | None = None, **raw: str | None) -> Query:
         return cls(content=content, **{name: normalize_text(value) for name, value in raw.items()})
 
     @classmethod
@@ -95,7 +97,7 @@ class Query:
             check_code=invoice.check_code,
             total=format_amount(invoice.total),
             type=invoice.type,
-            content=invoice,
+            content=to_json(invoice),
         )
 
     @property
@@ -167,64 +169,73 @@ def _key_differences(query: Query, registered: Invoice) -> list[Difference]:
     return differences
 
 
-def _same(name: str, submitted: Any, registered: Any) -> bool:
-    if isinstance(submitted, str) and isinstance(registered, str):
-        if name.endswith("total_in_words"):
-            return fold_words(submitted) == fold_words(registered)
-        return normalize_text(submitted) == normalize_text(registered)
-    return submitted == registered
+def _decimal_or_text(value: Any) -> Any:
+    try:
+        return Decimal(str(value).replace(",", "").lstrip("¥￥").removesuffix("%"))
+    except ArithmeticError:
+        return normalize_text(str(value))
 
 
-def _shown(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
+def _rate(value: Any) -> Any:
+    text = normalize_text(str(value))
+    if text in ("exempt", "免税", "not_taxable", "不征税"):
+        return {"免税": "exempt", "不征税": "not_taxable"}.get(text, text)
+    number = _decimal_or_text(text)
+    return number / 100 if isinstance(number, Decimal) and text.endswith("%") else number
 
 
-_CONTENT_FIELDS = (
-    "type", "code", "number", "check_code", "machine_no", "amount", "tax", "total",
-    "total_in_words", "remarks", "drawer", "payee", "reviewer",
-)  # fmt: skip
-_PARTY_FIELDS = ("name", "tax_id", "address", "phone", "bank", "account")
-_ITEM_FIELDS = (
-    "name",
-    "tax_category_code",
-    "spec",
-    "unit",
-    "quantity",
-    "unit_price",
-    "amount",
-    "tax_rate",
-    "tax",
-)
+def _same(path: str, submitted: Any, registered: Any) -> bool:
+    """Equal as the field's kind compares: amounts as decimals, 大写 folded, text normalised."""
+    if registered is None:
+        return False
+    leaf = path.rsplit(".", 1)[-1]
+    if leaf in ("amount", "tax", "total", "quantity", "unit_price"):
+        return _decimal_or_text(submitted) == _decimal_or_text(registered)
+    if leaf == "tax_rate":
+        return _rate(submitted) == _rate(registered)
+    if leaf == "total_in_words":
+        return fold_words(normalize_text(submitted)) == fold_words(normalize_text(registered))
+    if leaf == "issue_date":
+        return parse_date(str(submitted)) == parse_date(str(registered))
+    return normalize_text(str(submitted)) == normalize_text(str(registered))
 
 
-def content_differences(submitted: Invoice, registered: Invoice) -> list[Difference]:
-    """Every field the document shows (non-empty) that differs from the registered invoice."""
-    pairs: list[tuple[str, Any, Any]] = []
-    for name in _CONTENT_FIELDS:
-        pairs.append((name, getattr(submitted, name), getattr(registered, name)))
-    pairs.append(("issue_date", submitted.issue_date, registered.issue_date))
-    for role in ("seller", "buyer"):
-        mine: Party = getattr(submitted, role)
-        theirs: Party = getattr(registered, role)
-        pairs += [(f"{role}.{n}", getattr(mine, n), getattr(theirs, n)) for n in _PARTY_FIELDS]
-    if submitted.items:
-        if len(submitted.items) != len(registered.items):
-            pairs.append(("items", len(submitted.items), len(registered.items)))
-        for i, (mine_item, their_item) in enumerate(zip(submitted.items, registered.items, strict=False)):
-            pairs += _item_pairs(i, mine_item, their_item)
-    return [
-        Difference(name, _shown(mine), _shown(theirs))
-        for name, mine, theirs in pairs
-        if mine not in ("", None) and not _same(name, mine, theirs)
+def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Invoice JSON as ``{"seller.name": …, "items[0].amount": …}``.
+
+    >>> flatten({"seller": {"name": "京华"}, "items": [{"tax": "0.61"}]})
+    {'seller.name': '京华', 'items[0].tax': '0.61'}
+    """
+    flat: dict[str, Any] = {}
+    for name, value in data.items():
+        path = prefix + name
+        if isinstance(value, Mapping):
+            flat.update(flatten(value, path + "."))
+        elif isinstance(value, list):
+            for index, element in enumerate(value):
+                flat.update(flatten(element, f"{path}[{index}]."))
+        else:
+            flat[path] = value
+    return flat
+
+
+def content_differences(submitted: Mapping[str, Any], registered: Invoice) -> list[Difference]:
+    """Every field a document shows that differs from the registered invoice.
+
+    ``submitted`` is invoice JSON as read from the document, possibly partial: absent or
+    empty fields were not printed or not read, and are not compared; nor is ``status``,
+    which no document carries.
+    """
+    theirs = to_json(registered)
+    mine_flat, theirs_flat = flatten(submitted), flatten(theirs)
+    differences = [
+        Difference(path, value, theirs_flat.get(path))
+        for path, value in mine_flat.items()
+        if value not in ("", None) and path != "status" and not _same(path, value, theirs_flat.get(path))
     ]
-
-
-def _item_pairs(index: int, mine: Item, theirs: Item) -> list[tuple[str, Any, Any]]:
-    return [(f"items[{index}].{n}", getattr(mine, n), getattr(theirs, n)) for n in _ITEM_FIELDS]
+    if submitted.get("items") and len(submitted["items"]) != len(theirs["items"]):
+        differences.insert(0, Difference("items", len(submitted["items"]), len(theirs["items"])))
+    return differences
 
 
 def compare(query: Query, registered: Invoice) -> Comparison:
