@@ -21,7 +21,7 @@ from typing import Any
 from yanpiao.fapiao.code import infer_type
 from yanpiao.fapiao.compare import Query
 from yanpiao.fapiao.findings import Finding, has_errors
-from yanpiao.fapiao.types import key_amount_field
+from yanpiao.fapiao.types import DIGITAL_ORDINARY, key_amount_field
 
 QR, TEXT, XML, OCR = "qr", "text", "xml", "ocr"
 KEY_FIELDS = ("type", "code", "number", "issue_date", "amount", "check_code", "total")
@@ -72,6 +72,8 @@ class Candidate:
         else:
             key = {name: str(self.get(name)) for name in ("type", "code", "number", "issue_date")}
             type_code = key["type"] or infer_type(key["code"], key["number"])
+            if not type_code and len(key["number"]) == 20:
+                type_code = DIGITAL_ORDINARY  # 31 and 32 both ask for the total
             preferred = key_amount_field(type_code) if type_code else ""
             present = [name for name in ("amount", "check_code", "total") if self.get(name)]
             chosen = preferred if preferred in present else (present[0] if present else "")
