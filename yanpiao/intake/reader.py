@@ -64,3 +64,21 @@ def extract(data: bytes, limits: Limits = DEFAULT) -> Extraction:
     raise RefusedDocument(
         "not_supported", "not a PDF, OFD, 数电 XML, image (JPEG, PNG, WEBP, TIFF, BMP) or QR payload"
     )
+
+
+def read_file(path: str, limits: Limits = DEFAULT) -> bytes:
+    """The file's bytes, refusing one over the size limit before reading it."""
+    import os
+
+    try:
+        size = os.stat(path).st_size
+        if size > limits.max_bytes:
+            raise RefusedDocument(
+                "too_large", f"the file is {size / 1e6:.1f} MB; the limit is {limits.max_bytes / 1e6:.0f} MB"
+            )
+        with open(path, "rb") as handle:
+            return handle.read(limits.max_bytes + 1)
+    except IsADirectoryError:
+        raise RefusedDocument("not_supported", "a folder, not a file") from None
+    except OSError as exc:
+        raise RefusedDocument("unreadable", f"cannot read the file: {exc.strerror}") from None

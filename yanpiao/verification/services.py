@@ -8,7 +8,9 @@ check is in the history.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,8 +21,11 @@ from django.utils import timezone
 from yanpiao.fapiao import compare as comparison
 from yanpiao.fapiao import validation
 from yanpiao.fapiao.compare import Difference, Query
-from yanpiao.fapiao.findings import Finding, has_errors
+from yanpiao.fapiao.findings import ERROR, Finding, has_errors
 from yanpiao.fapiao.invoice import Invoice, InvoiceKey, to_json
+from yanpiao.intake import reader
+from yanpiao.intake.candidate import Extraction
+from yanpiao.intake.limits import Limits
 from yanpiao.registry import lookup
 from yanpiao.registry import services as registry
 from yanpiao.verification.models import Channel, Verification
@@ -74,12 +79,31 @@ class Result:
         }
 
 
-def verify(query: Query, actor=None, channel: str = Channel.CLI, on: datetime.date | None = None) -> Result:
-    """Verify the query against the registry and record the check."""
+def blocks_verification(finding: Finding) -> bool:
+    """An error about the document itself or its QR code: the input cannot be trusted at all."""
+    return finding.severity == ERROR and finding.field in ("document", "qr")
+
+
+def verify(
+    query: Query,
+    actor=None,
+    channel: str = Channel.CLI,
+    on: datetime.date | None = None,
+    document_findings: Sequence[Finding] = (),
+    document: dict | None = None,
+) -> Result:
+    """Verify the query against the registry and record the check.
+
+    ``document_findings`` come from reading a document (test environment, QR CRC, 大写 vs
+    小写 …) and travel with the result; those about the document itself or its QR code make
+    the outcome ``invalid``.  ``document`` (format, digest) is kept with the submitted fields.
+    """
     on = on or timezone.localdate()
-    findings = validation.validate_query(query, on, settings.YANPIAO_MAX_INVOICE_AGE_YEARS)
+    query_findings = validation.validate_query(query, on, settings.YANPIAO_MAX_INVOICE_AGE_YEARS)
+    findings = [*document_findings, *query_findings]
+    blocked = has_errors(query_findings) or any(blocks_verification(f) for f in document_findings)
     registered, outcome, differences = None, comparison.INVALID, ()
-    if not has_errors(findings):
+    if not blocked:
         registered = lookup.find(InvoiceKey(query.code, query.number))
         if registered is None:
             outcome = comparison.NOT_FOUND
@@ -89,7 +113,7 @@ def verify(query: Query, actor=None, channel: str = Channel.CLI, on: datetime.da
     record = Verification(
         actor=actor if actor is not None and actor.is_authenticated else None,
         channel=channel,
-        submitted=query.to_json(),
+        submitted={**query.to_json(), "document": document} if document else query.to_json(),
         outcome=outcome,
         differences=[d.to_json() for d in differences],
         findings=[f.to_json() for f in findings],
@@ -125,3 +149,49 @@ def _insert(record: Verification) -> None:
     params = [f.get_db_prep_save(getattr(record, f.attname), connection) for f in _HISTORY_FIELDS]
     with connection.cursor() as cursor:
         cursor.execute(_HISTORY_SQL, params)
+
+
+# --- documents -------------------------------------------------------------------------------
+
+
+@dataclass
+class DocumentResult:
+    """What one document gave: what was read from it, and a verification per invoice in it."""
+
+    extraction: Extraction
+    results: list[Result]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": self.extraction.format,
+            "findings": [f.to_json() for f in self.extraction.findings],
+            "results": [
+                {**result.to_json(), "extracted": candidate.to_json()}
+                for candidate, result in zip(self.extraction.candidates, self.results, strict=True)
+            ],
+        }
+
+
+def verify_document(
+    data: bytes, actor=None, channel: str | None = None, limits: Limits | None = None
+) -> DocumentResult:
+    """Read every invoice in the document and verify each; raises RefusedDocument with the reason.
+
+    A bare QR payload is recorded on the ``qr`` channel, any other document on ``upload``.
+    """
+    extraction = reader.extract(data, limits or Limits.from_settings())
+    channel = channel or (Channel.QR if extraction.format == "qr" else Channel.UPLOAD)
+    document = {"format": extraction.format, "sha256": hashlib.sha256(data).hexdigest()}
+    results = []
+    for candidate in extraction.candidates:
+        findings = [*extraction.findings, *candidate.findings]
+        if not candidate.has_key:
+            findings.append(
+                Finding(
+                    "document.key_unreadable", "document", ERROR, "the invoice's key fields could not be read"
+                )
+            )
+        results.append(
+            verify(candidate.query(), actor, channel, document_findings=findings, document=document)
+        )
+    return DocumentResult(extraction, results)
