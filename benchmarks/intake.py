@@ -1,0 +1,99 @@
+"""Median time to read one document, by format, beside a QR-only baseline, in one run.
+
+    .venv/bin/python benchmarks/intake.py [--documents 40]
+
+Documents are rendered from demo invoices by the registry's renderers (PDF, OFD, 数电 XML,
+simulated photo) plus a photo-like image without a readable QR code (OCR fallback).  The
+baseline renders PDF page 1 with pypdfium2 and decodes its QR with zxing-cpp, nothing else.
+Targets on this machine: PDF ≤ 50 ms, OFD ≤ 20 ms, XML ≤ 5 ms, photo ≤ 150 ms, OCR ≤ 3 s.
+"""
+
+import argparse
+import datetime
+import statistics
+import time
+
+from _setup import django_on
+
+
+def median_ms(function, inputs) -> float:
+    times = []
+    for data in inputs:
+        started = time.perf_counter()
+        function(data)
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def qr_only_baseline(pdf_bytes: bytes) -> list:
+    import pypdfium2
+    import zxingcpp
+
+    document = pypdfium2.PdfDocument(pdf_bytes)
+    image = document[0].render(scale=2).to_pil()
+    return zxingcpp.read_barcodes(image)
+
+
+def without_qr(photo: bytes) -> bytes:
+    """The photo with its QR corner painted over, so that only OCR can read it."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.open(io.BytesIO(photo)).convert("RGB")
+    width, height = image.size
+    ImageDraw.Draw(image).rectangle([0, 0, width // 4, height // 3], fill="white")
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--documents", type=int, default=40)
+    parser.add_argument("--ocr-documents", type=int, default=5)
+    args = parser.parse_args()
+    django_on(None)
+
+    from yanpiao.fapiao import types
+    from yanpiao.intake import ocr, reader
+    from yanpiao.intake.limits import RefusedDocument
+    from yanpiao.registry import demo
+    from yanpiao.registry.render.einvoice_xml import render_xml
+    from yanpiao.registry.render.ofd import render_ofd
+    from yanpiao.registry.render.pdf import render_pdf
+    from yanpiao.registry.render.photo import simulate_photo
+
+    invoices = [
+        inv
+        for inv in demo.generate(args.documents * 4, seed=5, end_date=datetime.date(2026, 6, 30))
+        if not inv.red_letter_of
+    ][: args.documents]
+    pdfs = [render_pdf(inv) for inv in invoices]
+    documents = {
+        "pdf": pdfs,
+        "ofd": [render_ofd(inv) for inv in invoices],
+        "xml": [render_xml(inv) for inv in invoices if types.is_digital(inv.type)],
+        "photo": [simulate_photo(pdf, seed=i) for i, pdf in enumerate(pdfs)],
+    }
+    documents["ocr"] = [without_qr(photo) for photo in documents["photo"][: args.ocr_documents]]
+
+    started = time.perf_counter()
+    ocr.recognise(__import__("numpy").zeros((32, 32, 3), dtype="uint8"))
+    print(f"OCR engine load (once): {time.perf_counter() - started:.2f} s")
+    print(f"{'format':8} {'documents':>9} {'median ms':>10}")
+    def read(data: bytes) -> None:
+        try:
+            reader.extract(data)
+        except RefusedDocument as refused:
+            print(f"  refused: {refused.message}")
+
+    for name, inputs in documents.items():
+        print(f"{name:8} {len(inputs):9d} {median_ms(read, inputs):10.1f}")
+    print(
+        f"{'baseline':8} {len(pdfs):9d} {median_ms(qr_only_baseline, pdfs):10.1f}   (PDF page 1 render + zxing QR only)"
+    )
+
+
+if __name__ == "__main__":
+    main()
