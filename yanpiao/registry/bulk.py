@@ -54,17 +54,24 @@ class BulkWriter:
 
     def __init__(self):
         self.party_ids: dict[str, int] = {}
+        # The same ids by the Party itself: hashing a Party costs a fraction of its fingerprint,
+        # and batches repeat parties.
+        self._ids_by_party: dict[Party, int] = {}
         ops = connection.ops
         self._date = ops.adapt_datefield_value
         self._decimal = lambda v: ops.adapt_decimalfield_value(v, 16, 2)
         self._datetime = ops.adapt_datetimefield_value
 
     def party_id(self, party: Party) -> int:
-        return self.party_ids[party_fingerprint(party)]
+        pk = self._ids_by_party.get(party)
+        if pk is None:
+            pk = self._ids_by_party[party] = self.party_ids[party_fingerprint(party)]
+        return pk
 
     def store_parties(self, parties: Sequence[Party]) -> None:
         """Make sure each party has a row, and learn its id."""
-        wanted = {party_fingerprint(p): p for p in parties}
+        known = self._ids_by_party
+        wanted = {party_fingerprint(p): p for p in {p: None for p in parties if p not in known}}
         unknown = [f for f in wanted if f not in self.party_ids]
         for start in range(0, len(unknown), LOOKUP_CHUNK):
             chunk = unknown[start : start + LOOKUP_CHUNK]
@@ -72,16 +79,17 @@ class BulkWriter:
                 models.Party.objects.filter(fingerprint__in=chunk).values_list("fingerprint", "id")
             )
         missing = [f for f in unknown if f not in self.party_ids]
-        if not missing:
-            return
-        ids = reserve_ids(models.Party, len(missing))
-        rows = []
-        for pk, fingerprint in zip(ids, missing, strict=True):
-            p = wanted[fingerprint]
-            rows.append((pk, fingerprint, p.name, p.tax_id, p.address, p.phone, p.bank, p.account))
-            self.party_ids[fingerprint] = pk
-        with connection.cursor() as cursor:
-            cursor.executemany(_insert_sql("registry_party", ("id", *PARTY_COLUMNS)), rows)
+        if missing:
+            ids = reserve_ids(models.Party, len(missing))
+            rows = []
+            for pk, fingerprint in zip(ids, missing, strict=True):
+                p = wanted[fingerprint]
+                rows.append((pk, fingerprint, p.name, p.tax_id, p.address, p.phone, p.bank, p.account))
+                self.party_ids[fingerprint] = pk
+            with connection.cursor() as cursor:
+                cursor.executemany(_insert_sql("registry_party", ("id", *PARTY_COLUMNS)), rows)
+        for fingerprint, party in wanted.items():
+            known[party] = self.party_ids[fingerprint]
 
     def write(self, invoices: Sequence[Invoice], red_letter_ids: dict | None = None) -> list[int]:
         """Insert the invoices and their lines; return their ids in order.

@@ -1,0 +1,274 @@
+"""The demo generator: realistic, valid, deterministic invoices, and ``yanpiao demo``."""
+
+import datetime
+import hashlib
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from yanpiao import cli
+from yanpiao.fapiao import amount_words, arithmetic, types, uscc, validation
+from yanpiao.fapiao.findings import errors
+from yanpiao.fapiao.invoice import to_json
+from yanpiao.registry import demo
+from yanpiao.registry.convert import invoice_rows, load_invoices
+from yanpiao.registry.models import Invoice
+
+END = datetime.date(2026, 6, 30)
+SAMPLE_SIZE = 6_000
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return list(demo.generate(SAMPLE_SIZE, seed=11, end_date=END))
+
+
+def share(invoices, predicate) -> float:
+    return sum(1 for inv in invoices if predicate(inv)) / len(invoices)
+
+
+def by_key(invoices) -> list:
+    return sorted(invoices, key=lambda inv: (inv.code, inv.number))
+
+
+def digest(invoices) -> str:
+    text = json.dumps([to_json(inv) for inv in invoices], ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# --- determinism -------------------------------------------------------------------------------
+
+
+def test_the_same_seed_and_end_date_give_the_same_invoices():
+    assert list(demo.generate(400, seed=5, end_date=END)) == list(demo.generate(400, seed=5, end_date=END))
+
+
+def test_another_seed_or_end_date_gives_other_invoices():
+    first = list(demo.generate(400, seed=5, end_date=END))
+    assert first != list(demo.generate(400, seed=6, end_date=END))
+    assert first != list(demo.generate(400, seed=5, end_date=datetime.date(2026, 5, 31)))
+
+
+def test_invoices_do_not_depend_on_hash_randomisation():
+    script = (
+        "import datetime, hashlib, json\n"
+        "from yanpiao.fapiao.invoice import to_json\n"
+        "from yanpiao.registry import demo\n"
+        "invoices = demo.generate(300, seed=9, end_date=datetime.date(2026, 6, 30))\n"
+        "text = json.dumps([to_json(i) for i in invoices], ensure_ascii=False, sort_keys=True)\n"
+        "print(hashlib.sha256(text.encode()).hexdigest())\n"
+    )
+    digests = set()
+    for hash_seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        result = subprocess.run(
+            [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+        )
+        digests.add(result.stdout.strip())
+    assert digests == {digest(demo.generate(300, seed=9, end_date=END))}
+
+
+def test_exactly_count_invoices_even_when_the_last_would_need_a_red_letter():
+    for count in (0, 1, 2, 37):
+        assert len(list(demo.generate(count, seed=3, end_date=END))) == count
+
+
+# --- realism -----------------------------------------------------------------------------------
+
+
+def test_every_invoice_validates_without_errors(sample):
+    problems = {inv.key: errors(validation.validate_invoice(inv, END)) for inv in sample}
+    assert {key: found for key, found in problems.items() if found} == {}
+
+
+def test_every_type_appears_in_roughly_the_intended_share(sample):
+    counts = Counter(inv.type for inv in sample)
+    assert set(counts) == set(types.NAMES)
+    for type_code, percent in demo.TYPE_WEIGHTS.items():
+        assert abs(counts[type_code] / len(sample) * 100 - percent) < max(2.0, percent * 0.2), type_code
+
+
+def test_statuses_come_in_realistic_proportions(sample):
+    statuses = Counter(inv.status for inv in sample)
+    assert 0.93 <= statuses["normal"] / len(sample) <= 0.97
+    assert 0.01 <= statuses["voided"] / len(sample) <= 0.03
+    assert 0.01 <= statuses["red_flushed"] / len(sample) <= 0.03
+    assert 0.001 <= statuses["abnormal"] / len(sample) <= 0.012
+    assert 0.001 <= statuses["partially_red_flushed"] / len(sample) <= 0.012
+    assert {inv.type for inv in sample if inv.status == "voided"} <= demo.PAPER
+
+
+def test_red_letter_invoices_follow_and_reverse_their_originals(sample):
+    reversed_originals = [i for i, inv in enumerate(sample) if inv.status in demo.REVERSED]
+    red_letters = [i for i, inv in enumerate(sample) if inv.red_letter_of]
+    assert reversed_originals and [i + 1 for i in reversed_originals] == red_letters
+    for i in reversed_originals:
+        original, red = sample[i], sample[i + 1]
+        assert red.red_letter_of == original.key and red.key != original.key
+        assert red.status == "normal"
+        assert (red.type, red.seller, red.buyer) == (original.type, original.seller, original.buyer)
+        assert original.issue_date <= red.issue_date <= END
+        assert red.amount < 0 and red.total < 0 and red.tax <= 0
+        if original.status == "red_flushed":
+            assert (red.amount, red.tax, red.total) == (-original.amount, -original.tax, -original.total)
+        else:
+            assert -red.total < original.total
+        assert red.total_in_words.startswith(amount_words.NEGATIVE_PREFIX)
+        if types.is_digital(red.type):
+            assert red.remarks == f"被红冲蓝字数电发票号码：{original.number}"
+
+
+def test_codes_numbers_and_check_codes_follow_the_beijing_scheme(sample):
+    for inv in sample:
+        yy = f"{inv.issue_date.year % 100:02d}"
+        if inv.type in (types.SPECIAL_VAT, types.ORDINARY_VAT):
+            kind_copies = "13" if inv.type == types.SPECIAL_VAT else "32"
+            assert re.fullmatch(rf"1100\d\d[1-9]{kind_copies}0", inv.code), inv.code
+        elif not types.is_digital(inv.type):
+            kind = {"10": "11", "11": "0[67]", "14": "12", "20": "13"}[inv.type]
+            assert re.fullmatch(rf"01100\d\d\d{{3}}{kind}", inv.code), inv.code
+        if types.is_digital(inv.type):
+            assert inv.code == "" and inv.machine_no == ""
+            assert re.fullmatch(rf"{yy}112\d{{15}}", inv.number), inv.number
+        else:
+            code_year = inv.code[4:6] if len(inv.code) == 10 else inv.code[5:7]
+            assert code_year in (yy, f"{inv.issue_date.year % 100 - 1:02d}")
+            assert re.fullmatch(r"\d{8}", inv.number) and re.fullmatch(r"\d{12}", inv.machine_no)
+        if inv.type in types.WITH_CHECK_CODE:
+            assert re.fullmatch(r"\d{20}", inv.check_code)
+        else:
+            assert inv.check_code == ""
+
+
+def test_codes_and_numbers_are_unique(sample):
+    keys = [inv.key for inv in sample]
+    assert len(set(keys)) == len(keys)
+
+
+def test_issue_dates_lie_in_the_three_years_before_the_end_date(sample):
+    assert all(END - datetime.timedelta(days=3 * 366) <= inv.issue_date <= END for inv in sample)
+    assert all(inv.issue_date >= datetime.date(2023, 1, 1) for inv in sample if types.is_digital(inv.type))
+    older = [inv for inv in sample if not types.is_digital(inv.type) and not inv.red_letter_of]
+    assert share(older, lambda inv: inv.issue_date < datetime.date(2025, 1, 1)) > 0.8
+
+
+def test_parties_have_valid_tax_ids_and_real_looking_names(sample):
+    for inv in sample:
+        assert uscc.is_valid(inv.seller.tax_id)
+        assert re.fullmatch(r"北京\w+(有限公司|有限责任公司|股份有限公司)", inv.seller.name)
+        assert inv.seller.address.startswith("北京市") and inv.seller.phone.startswith("010-")
+        assert inv.seller.bank.endswith("支行") and inv.seller.account.isdigit()
+        if inv.buyer.tax_id:
+            assert uscc.is_valid(inv.buyer.tax_id)
+        else:
+            assert re.fullmatch(r"\w{2,3}", inv.buyer.name)  # a private person: 张伟
+    assert share(sample, lambda inv: not inv.buyer.tax_id) > 0.1
+    assert all(inv.buyer.tax_id and inv.buyer.bank for inv in sample if inv.type in types.SPECIAL)
+
+
+def test_lines_carry_tax_categories_and_exact_arithmetic(sample):
+    rates = Counter()
+    for inv in sample:
+        assert 1 <= len(inv.items) <= 3
+        for item in inv.items:
+            assert re.fullmatch(r"\*[^*]+\*[^*]+", item.name) and re.fullmatch(r"\d{19}", item.tax_category_code)
+            assert item.tax == arithmetic.line_tax(item.amount, item.tax_rate)
+            if item.quantity is not None:
+                assert item.quantity * item.unit_price == item.amount
+            rates[item.tax_rate] += 1
+        assert inv.amount == sum(item.amount for item in inv.items)
+        assert inv.tax == sum(item.tax for item in inv.items)
+        assert inv.total == inv.amount + inv.tax
+        assert inv.total_in_words == amount_words.to_words(inv.total)
+    assert {"0.13", "0.09", "0.06", "0.03", "0.01", "exempt"} <= set(rates)
+    tolls = [item for inv in sample if inv.type == types.TOLL for item in inv.items]
+    assert {item.tax_category_code for item in tolls} == {"3040502020301000000"}
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_fill_writes_what_generate_yields():
+    summary = demo.fill(700, seed=3, end_date=END, batch_size=64)
+    assert by_key(load_invoices(invoice_rows())) == by_key(demo.generate(700, seed=3, end_date=END))
+    assert summary.count == 700 == sum(summary.by_type.values()) == sum(summary.by_status.values())
+    assert "700 demo invoices" in str(summary)
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(), reason="needs fork")
+def test_fill_generating_in_a_second_process_writes_the_same_invoices():
+    summary = demo.fill(2_500, seed=4, end_date=END, parallel=True)
+    assert summary.process_seconds > 0
+    assert by_key(load_invoices(invoice_rows())) == by_key(demo.generate(2_500, seed=4, end_date=END))
+
+
+@pytest.mark.django_db
+def test_a_second_fill_continues_after_the_registered_numbers():
+    demo.fill(500, seed=1, end_date=END)
+    demo.fill(500, seed=1, end_date=END)
+    demo.fill(500, seed=2, end_date=END)
+    keys = list(Invoice.objects.values_list("code", "number"))
+    assert len(keys) == 1_500 == len(set(keys))
+
+
+@pytest.mark.django_db
+def test_red_letter_invoices_point_at_their_original_rows():
+    demo.fill(1_500, seed=8, end_date=END, batch_size=10)
+    red_letters = Invoice.objects.filter(red_letter_of__isnull=False).select_related("red_letter_of")
+    assert red_letters
+    for row in red_letters:
+        assert row.total < 0 and row.red_letter_of.status in demo.REVERSED
+        assert row.red_letter_of.id < row.id
+
+
+# --- the command -------------------------------------------------------------------------------
+
+
+def run_command(*args) -> str:
+    out = io.StringIO()
+    call_command("demo", *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_demo_command_fills_and_says_what_it_did():
+    output = run_command("--invoices", "120", "--seed", "2", "--end-date", "2026-06-30")
+    assert Invoice.objects.count() == 120
+    assert re.match(r"120 demo invoices in [\d.]+ s \([\d,]+/s\); types .*; statuses .*normal:\d+", output)
+
+
+@pytest.mark.django_db
+def test_if_empty_fills_an_empty_registry_and_leaves_a_full_one_alone():
+    run_command("--invoices", "50", "--if-empty", "--end-date", "2026-06-30")
+    assert Invoice.objects.count() == 50
+    output = run_command("--invoices", "80", "--if-empty")
+    assert Invoice.objects.count() == 50
+    assert "already holds 50 invoices" in output
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--invoices", "0"],
+        ["--invoices", "lots"],
+        ["--invoices", "10", "--end-date", "2026-13-01"],
+        ["--invoices", "10", "--end-date", "2999-01-01"],
+        ["--invoices", "10", "--colour", "red"],
+    ],
+)
+def test_bad_arguments_exit_with_status_2(args, capsys):
+    assert cli.main(["demo", *args]) == 2
+    assert capsys.readouterr().err
+    assert Invoice.objects.count() == 0
