@@ -80,7 +80,23 @@ class Candidate:
             if chosen:
                 value = str(self.get(chosen))
                 key[chosen] = value[-6:] if chosen == "check_code" else value
-        return Query.from_fields(content=self.fields, **key)
+        return Query.from_fields(content=self.content(), **key)
+
+    def content(self) -> dict[str, Any]:
+        """The fields compared with the registered invoice: all but those read by OCR.
+
+        OCR misreads too often for a difference to mean tampering; the key fields it read
+        are still checked, as the key.
+        """
+        content: dict[str, Any] = {}
+        for name, value in self.fields.items():
+            if isinstance(value, dict):
+                kept = {k: v for k, v in value.items() if self.sources.get(f"{name}.{k}") != OCR}
+                if kept:
+                    content[name] = kept
+            elif self.sources.get(name) != OCR:
+                content[name] = value
+        return content
 
     def to_json(self) -> dict[str, Any]:
         return {
