@@ -1,0 +1,141 @@
+"""Photos and scans of invoices (JPEG, PNG, WEBP, TIFF, BMP): QR code first, then OCR.
+
+The image's size is read from its header and checked against ``limits.max_pixels`` (and
+Pillow's decompression-bomb limit) before a single pixel is decoded; a truncated or
+undecodable file is refused as ``malformed``.  EXIF orientation is applied, so a phone
+photo taken sideways reads upright.
+
+The QR code (:mod:`yanpiao.intake.qr_image`) gives the key fields; OCR
+(:mod:`yanpiao.intake.ocr` + :mod:`yanpiao.intake.printed`) gives the printed content and,
+when there is no QR code, the key fields too.  An image with neither an invoice QR code
+nor a recognisable printed invoice is refused as ``not_invoice``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from typing import Any
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from yanpiao.fapiao import qr
+from yanpiao.intake import ocr, printed, qr_image, qr_text
+from yanpiao.intake.candidate import OCR, Candidate, Extraction
+from yanpiao.intake.limits import DEFAULT, Limits, RefusedDocument
+
+FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP", "TIFF", "BMP"})
+# OCR boxes read with less confidence than this are mostly seal text and noise.
+MIN_OCR_SCORE = 0.7
+# The OCR's detector gains nothing from more pixels than this on the long side, only time.
+OCR_MAX_SIDE = 1800
+# What Pillow raises on damaged files (truncated data, bad chunks, bad headers).
+_DECODE_ERRORS = (
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    IndexError,
+    TypeError,
+    KeyError,
+    ZeroDivisionError,
+)
+
+
+def read(data: bytes, limits: Limits = DEFAULT, ocr_content: bool = True) -> Extraction:
+    """Every invoice in the image.  ``ocr_content=False`` skips the OCR when a QR code was read."""
+    picture = open_image(data, limits)
+    candidates, title = candidates_from_picture(picture, ocr_content=ocr_content)
+    if not candidates:
+        detail = (
+            f" (its title reads {title!r})" if title else " (no invoice QR code and no 发票号码 was found)"
+        )
+        raise RefusedDocument("not_invoice", f"the image is not an invoice{detail}")
+    return Extraction("image", candidates)
+
+
+def open_image(data: bytes, limits: Limits = DEFAULT) -> Image.Image:
+    """The decoded, upright RGB image; refuses oversized, unsupported and damaged files."""
+    try:
+        picture = Image.open(io.BytesIO(data))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise RefusedDocument("too_large", f"the image is too large to decode safely: {exc}") from None
+    except UnidentifiedImageError:
+        raise RefusedDocument(
+            "malformed", "the image cannot be read: not a JPEG, PNG, WEBP, TIFF or BMP"
+        ) from None
+    except _DECODE_ERRORS as exc:
+        raise RefusedDocument("malformed", f"the image cannot be read: {exc}") from None
+    _check_size(picture, limits)
+    if picture.format not in FORMATS:
+        raise RefusedDocument("not_supported", f"{picture.format} images are not supported")
+    try:
+        picture.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise RefusedDocument("too_large", f"the image is too large to decode safely: {exc}") from None
+    except _DECODE_ERRORS as exc:
+        raise RefusedDocument("malformed", f"the image is damaged or truncated: {exc}") from None
+    return _upright_rgb(picture)
+
+
+def _check_size(picture: Image.Image, limits: Limits) -> None:
+    width, height = picture.size
+    bomb = Image.MAX_IMAGE_PIXELS or float("inf")
+    if width * height > min(limits.max_pixels, bomb):
+        raise RefusedDocument(
+            "too_large",
+            f"the image is {width}×{height} = {width * height:,} pixels; the limit is {limits.max_pixels:,}",
+        )
+    if width < 1 or height < 1:
+        raise RefusedDocument("malformed", "the image has no pixels")
+
+
+def _upright_rgb(picture: Image.Image) -> Image.Image:
+    with contextlib.suppress(*_DECODE_ERRORS):  # a broken EXIF block: keep the pixels as stored
+        picture = ImageOps.exif_transpose(picture) or picture
+    if picture.mode in ("RGBA", "LA", "PA") or (picture.mode == "P" and "transparency" in picture.info):
+        background = Image.new("RGB", picture.size, "white")
+        background.paste(picture.convert("RGBA"), mask=picture.convert("RGBA").getchannel("A"))
+        return background
+    if picture.mode.startswith("I;16") or picture.mode in ("I", "F"):
+        picture = picture.point(lambda value: value / 256).convert("L")
+    return picture.convert("RGB")
+
+
+def candidates_from_picture(
+    picture: Any, payloads: list[str] | None = None, ocr_content: bool = True
+) -> tuple[list[Candidate], str]:
+    """Candidates from an upright picture (also a rendered PDF page), and the title OCR read."""
+    payloads = payloads or qr_image.find_payloads(picture)
+    qr_candidates = [c for c in map(_qr_candidate, payloads) if c is not None]
+    if qr_candidates and not ocr_content:
+        return qr_candidates, ""
+    page = printed.Page(_ocr_boxes(picture), picture.width, picture.height)
+    text = printed.parse_page(page, OCR)
+    title = printed.title(page)
+    is_invoice = printed.looks_like_invoice(text) and not printed.not_invoice_title(title)
+    texts = [text] if is_invoice or (qr_candidates and text.fields) else []
+    return printed.pair(texts, qr_candidates), title
+
+
+def _ocr_boxes(picture: Any) -> list[ocr.TextBox]:
+    """OCR boxes in the picture's own coordinates, read from a copy scaled to at most OCR_MAX_SIDE."""
+    scale = min(1.0, OCR_MAX_SIDE / max(picture.size))
+    if scale < 1.0:
+        size = (round(picture.width * scale), round(picture.height * scale))
+        picture = picture.resize(size, Image.Resampling.LANCZOS)
+    return [
+        ocr.TextBox(b.text, b.x0 / scale, b.y0 / scale, b.x1 / scale, b.y1 / scale, b.score)
+        for b in ocr.recognise(picture)
+        if b.score >= MIN_OCR_SCORE
+    ]
+
+
+def _qr_candidate(payload: str) -> Candidate | None:
+    try:
+        return qr_text.candidate_from_payload(payload)
+    except qr.QrFormatError:
+        return None
+
+
+__all__ = ["FORMATS", "candidates_from_picture", "open_image", "read"]
