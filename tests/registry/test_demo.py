@@ -180,7 +180,8 @@ def test_lines_carry_tax_categories_and_exact_arithmetic(sample):
     for inv in sample:
         assert 1 <= len(inv.items) <= 3
         for item in inv.items:
-            assert re.fullmatch(r"\*[^*]+\*[^*]+", item.name) and re.fullmatch(r"\d{19}", item.tax_category_code)
+            assert re.fullmatch(r"\*[^*]+\*[^*]+", item.name)
+            assert re.fullmatch(r"\d{19}", item.tax_category_code)
             assert item.tax == arithmetic.line_tax(item.amount, item.tax_rate)
             if item.quantity is not None:
                 assert item.quantity * item.unit_price == item.amount

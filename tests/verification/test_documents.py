@@ -11,7 +11,6 @@ from collections import Counter
 
 import pytest
 from django.db import transaction
-from yanpiao.registry.render.tamper import tamper
 
 from yanpiao.fapiao import qr, types
 from yanpiao.fapiao.invoice import format_amount
@@ -23,6 +22,7 @@ from yanpiao.registry.render.einvoice_xml import render_xml
 from yanpiao.registry.render.ofd import render_ofd
 from yanpiao.registry.render.pdf import render_pdf
 from yanpiao.registry.render.photo import simulate_photo
+from yanpiao.registry.render.tamper import tamper
 from yanpiao.verification.services import verify_document
 
 pytestmark = pytest.mark.django_db
@@ -109,7 +109,8 @@ def test_photos_recover_the_key_fields_of_at_least_98_percent(registered):
     failures = []
     for seed, invoice in enumerate(registered):
         try:
-            ok = recovered(reader.extract(simulate_photo(render_pdf(invoice), seed=seed)), invoice)
+            photo = simulate_photo(render_pdf(invoice), seed=seed)
+            ok = recovered(reader.extract(photo, ocr_content=False), invoice)
         except RefusedDocument:
             ok = False
         if not ok:

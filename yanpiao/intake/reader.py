@@ -34,8 +34,11 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
-def extract(data: bytes, limits: Limits = DEFAULT) -> Extraction:
-    """Every invoice candidate in the document; raises :class:`RefusedDocument` with the reason."""
+def extract(data: bytes, limits: Limits = DEFAULT, ocr_content: bool = True) -> Extraction:
+    """Every invoice candidate in the document; raises :class:`RefusedDocument` with the reason.
+
+    ``ocr_content=False`` reads a photo's text by OCR only when its QR code cannot be read.
+    """
     if len(data) > limits.max_bytes:
         raise RefusedDocument(
             "too_large", f"the file is {len(data) / 1e6:.1f} MB; the limit is {limits.max_bytes / 1e6:.0f} MB"
@@ -60,7 +63,7 @@ def extract(data: bytes, limits: Limits = DEFAULT) -> Extraction:
     if kind == "image":
         from yanpiao.intake import image
 
-        return image.read(data, limits)
+        return image.read(data, limits, ocr_content=ocr_content)
     raise RefusedDocument(
         "not_supported", "not a PDF, OFD, 数电 XML, image (JPEG, PNG, WEBP, TIFF, BMP) or QR payload"
     )

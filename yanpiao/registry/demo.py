@@ -7,7 +7,10 @@ proportions, and red-letter invoices right after the invoices they reverse.  The
 ``count``, ``seed`` and ``end_date`` always give the same invoices; only ``random.Random(seed)``
 (and generators seeded from it) choose anything.
 
-:func:`fill` writes them through :class:`~yanpiao.registry.bulk.BulkWriter`, batch by batch.
+:func:`fill` writes them through :class:`~yanpiao.registry.bulk.BulkWriter`, each batch in its
+own transaction.  Big fills generate in a second process while this one writes.  Ids follow the
+generated order, except that a red-letter invoice whose original is in the same batch is
+written after the rest of the batch (its original needs an id first).
 
 Uniqueness of (code, number): every run continues after the highest numbers already in the
 registry (:class:`IssuedNumbers`).  数电 numbers ``yy`` + ``11`` + ``2`` + a 15-digit sequence
@@ -460,7 +463,7 @@ SMALL_SCALE_EXEMPT = (datetime.date(2022, 4, 1), datetime.date(2022, 12, 31))
 RATE_CUTS = ((datetime.date(2018, 5, 1), {13: 17, 9: 11}), (datetime.date(2019, 4, 1), {13: 16, 9: 10}))
 
 
-def line_rate(product: Product, small_scale: bool, day: datetime.date) -> int | None:
+def _line_rate(product: Product, small_scale: bool, day: datetime.date) -> int | None:
     """The rate in per cent on ``day``, or None for 免税."""
     if small_scale:
         if SMALL_SCALE_EXEMPT[0] <= day <= SMALL_SCALE_EXEMPT[1]:
@@ -699,7 +702,7 @@ class _Generator:
         )
 
     def line(self, product: Product, small_scale: bool, day: datetime.date, exempt: bool = False) -> _Line:
-        rate = None if exempt else line_rate(product, small_scale, day)
+        rate = None if exempt else _line_rate(product, small_scale, day)
         if product.exempt_share and self.random() < product.exempt_share:
             rate = None
         if product.gross_step:
@@ -881,18 +884,18 @@ CHUNK = 2_000  # records per message
 CHUNKS_AHEAD = 10
 
 
-def _produce(count, seed, end_date, issued, queue) -> None:
+def _produce(count, seed, end_date, issued, outbox) -> None:
     """Body of the generator process."""
     try:
         started = time.process_time()
         generator = _Generator(count, seed, end_date, issued)
-        queue.put(("parties", generator.parties))
+        outbox.put(("parties", generator.parties))
         records = generator.records()
         while chunk := list(itertools.islice(records, CHUNK)):
-            queue.put(("records", chunk))
-        queue.put(("done", time.process_time() - started))
+            outbox.put(("records", chunk))
+        outbox.put(("done", time.process_time() - started))
     except BaseException:
-        queue.put(("error", traceback.format_exc()))
+        outbox.put(("error", traceback.format_exc()))
 
 
 class _GeneratorProcess:
@@ -905,6 +908,7 @@ class _GeneratorProcess:
             target=_produce, args=(count, seed, end_date, issued, self.queue), daemon=True
         )
         self.process.start()
+        self.finished = False
         self.seconds = 0.0
 
     def _receive(self):
@@ -924,14 +928,14 @@ class _GeneratorProcess:
         while True:
             kind, content = self._receive()
             if kind == "done":
-                self.seconds = content
+                self.finished, self.seconds = True, content
                 return
             for record in content:
                 yield _build(record, parties)
 
     def close(self) -> None:
         """Wait for the process to end; stop it if the writer stopped early."""
-        self.process.join(timeout=5 if self.seconds else 0)
+        self.process.join(timeout=5 if self.finished else 0)
         if self.process.is_alive():  # it may be waiting for room in the queue
             self.process.terminate()
             self.process.join()

@@ -179,7 +179,8 @@ def verify_document(
 
     A bare QR payload is recorded on the ``qr`` channel, any other document on ``upload``.
     """
-    extraction = reader.extract(data, limits or Limits.from_settings())
+    # OCR-read content is not compared (Candidate.content): no OCR where the QR code is readable.
+    extraction = reader.extract(data, limits or Limits.from_settings(), ocr_content=False)
     channel = channel or (Channel.QR if extraction.format == "qr" else Channel.UPLOAD)
     document = {"format": extraction.format, "sha256": hashlib.sha256(data).hexdigest()}
     results = []
