@@ -110,22 +110,25 @@ def verify(
         else:
             result = comparison.compare(query, registered.invoice)
             outcome, differences = result.outcome, result.differences
-    record = Verification(
-        actor=actor if actor is not None and actor.is_authenticated else None,
-        channel=channel,
-        submitted={**query.to_json(), "document": document} if document else query.to_json(),
-        outcome=outcome,
-        differences=[d.to_json() for d in differences],
-        findings=[f.to_json() for f in findings],
-        invoice_id=registered.id if registered else None,
+    submitted = {**query.to_json(), "document": document} if document else query.to_json()
+    verification_id, checked_at = uuid.uuid4(), timezone.now()
+    _record(
+        verification_id,
+        actor.pk if actor is not None and actor.is_authenticated else None,
+        channel,
+        checked_at,
+        submitted,
+        outcome,
+        [d.to_json() for d in differences],
+        [f.to_json() for f in findings],
+        registered.id if registered else None,
     )
-    _insert(record)
     revealed = registered.invoice if registered and outcome in comparison.REVEALING else None
     return Result(
-        verification_id=record.public_id,
+        verification_id=verification_id,
         outcome=outcome,
-        submitted=record.submitted,
-        checked_at=record.created_at,
+        submitted=submitted,
+        checked_at=checked_at,
         channel=channel,
         differences=differences,
         findings=findings,
@@ -136,19 +139,33 @@ def verify(
     )
 
 
-_HISTORY_FIELDS = [f for f in Verification._meta.concrete_fields if not f.primary_key]
-_HISTORY_SQL = "INSERT INTO {} ({}) VALUES ({})".format(
-    Verification._meta.db_table,
-    ", ".join(connection.ops.quote_name(f.column) for f in _HISTORY_FIELDS),
-    ", ".join(["%s"] * len(_HISTORY_FIELDS)),
-)
+HISTORY_COLUMNS = (
+    "public_id", "actor_id", "channel", "created_at", "submitted", "outcome", "differences", "findings",
+    "invoice_id",
+)  # fmt: skip
 
 
-def _insert(record: Verification) -> None:
-    """Save a history row without the ORM's per-query compilation (the hot path of every check)."""
-    params = [f.get_db_prep_save(getattr(record, f.attname), connection) for f in _HISTORY_FIELDS]
-    with connection.cursor() as cursor:
-        cursor.execute(_HISTORY_SQL, params)
+def _record(public_id, actor_id, channel, created_at, submitted, outcome, differences, findings, invoice_id):
+    """Insert the history row as the ORM would store it, without its per-row cost (the hot path)."""
+    ops = connection.ops
+    params = (
+        public_id if connection.features.has_native_uuid_field else public_id.hex,
+        actor_id,
+        channel,
+        ops.adapt_datetimefield_value(created_at),
+        ops.adapt_json_value(submitted, None),
+        outcome,
+        ops.adapt_json_value(differences, None),
+        ops.adapt_json_value(findings, None),
+        invoice_id,
+    )
+    table = Verification._meta.db_table
+    sql = f"INSERT INTO {table} ({', '.join(HISTORY_COLUMNS)}) VALUES ({', '.join(['%s'] * len(params))})"
+    cursor = lookup.dbapi_cursor()
+    try:
+        cursor.execute(lookup.dbapi_sql(sql), params)
+    finally:
+        cursor.close()
 
 
 # --- documents -------------------------------------------------------------------------------
