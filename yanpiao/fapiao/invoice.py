@@ -178,6 +178,8 @@ def parse_decimal(value: Any, field_name: str, places: bool = True) -> Decimal:
         raise InvoiceFormatError(field_name, f"not a decimal number: {value!r}")
     if not places:
         return number
+    if abs(number) >= 10**14:
+        raise InvoiceFormatError(field_name, f"too large for an invoice amount: {value!r}")
     if number != number.quantize(CENT):
         raise InvoiceFormatError(field_name, f"more than two decimal places: {value!r}")
     return number.quantize(CENT)

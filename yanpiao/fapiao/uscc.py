@@ -22,6 +22,7 @@ stdnum.exceptions.InvalidChecksum: 统一社会信用代码 91320621MA1MRHG207: 
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 
 from stdnum.cn import ric
@@ -119,6 +120,7 @@ def is_valid(code: str) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=65536)  # the same parties recur on thousands of invoices
 def validate_tax_id(tax_id: str) -> str:
     """A 纳税人识别号 as printed on an invoice.
 

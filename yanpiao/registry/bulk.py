@@ -91,11 +91,17 @@ class BulkWriter:
         for fingerprint, party in wanted.items():
             known[party] = self.party_ids[fingerprint]
 
-    def write(self, invoices: Sequence[Invoice], red_letter_ids: dict | None = None) -> list[int]:
+    def write(
+        self,
+        invoices: Sequence[Invoice],
+        red_letter_ids: dict | None = None,
+        digests: Sequence[str] | None = None,
+    ) -> list[int]:
         """Insert the invoices and their lines; return their ids in order.
 
         ``red_letter_ids`` maps the :class:`InvoiceKey` of each reversed original to its id;
-        every red-letter invoice in the batch must find its original there.
+        every red-letter invoice in the batch must find its original there.  ``digests`` are
+        the invoices' content hashes when the caller has them already.
         """
         if not invoices:
             return []
@@ -103,14 +109,14 @@ class BulkWriter:
         ids = reserve_ids(models.Invoice, len(invoices))
         now = self._datetime(timezone.now())
         invoice_rows, item_rows = [], []
-        for pk, inv in zip(ids, invoices, strict=True):
+        for index, (pk, inv) in enumerate(zip(ids, invoices, strict=True)):
             original_id = red_letter_ids[inv.red_letter_of] if inv.red_letter_of else None
             invoice_rows.append((
                 pk, inv.type, inv.code, inv.number, self._date(inv.issue_date), inv.check_code,
                 inv.machine_no, self.party_id(inv.seller), self.party_id(inv.buyer),
                 self._decimal(inv.amount), self._decimal(inv.tax), self._decimal(inv.total),
                 inv.total_in_words, inv.remarks, inv.drawer, inv.payee, inv.reviewer,
-                original_id, inv.status, content_hash(inv), now,
+                original_id, inv.status, digests[index] if digests else content_hash(inv), now,
             ))  # fmt: skip
             for line_no, item in enumerate(inv.items, start=1):
                 item_rows.append((

@@ -238,9 +238,9 @@ class Importer:
             return
         self.seen[invoice.key] = digest
         if invoice.red_letter_of and any(
-            invoice.red_letter_of in (p.invoice.key, p.invoice.red_letter_of) for p in self.batch
+            invoice.red_letter_of == p.invoice.red_letter_of for p in self.batch
         ):
-            self.flush()  # its original, or another reversal of it, must be stored first
+            self.flush()  # another reversal of the same original must be stored (and counted) first
         self.batch.append(_Pending(line, invoice, digest))
         if len(self.batch) >= self.batch_size:
             self.flush()
@@ -282,6 +282,14 @@ class Importer:
             )
 
     def _write(self, fresh: list[_Pending]) -> None:
+        """Store new invoices; red-letter invoices whose original is among them go second."""
+        in_batch = {p.invoice.key for p in fresh}
+        self._write_group([p for p in fresh if p.invoice.red_letter_of not in in_batch])
+        self._write_group([p for p in fresh if p.invoice.red_letter_of in in_batch])
+
+    def _write_group(self, fresh: list[_Pending]) -> None:
+        if not fresh:
+            return
         originals = _existing_rows([p.invoice.red_letter_of for p in fresh if p.invoice.red_letter_of])
         accepted = []
         for pending in fresh:
@@ -293,7 +301,7 @@ class Importer:
                     continue
             accepted.append(pending)
         red_letter_ids = {key: row.id for key, row in originals.items()}
-        self.writer.write([p.invoice for p in accepted], red_letter_ids)
+        self.writer.write([p.invoice for p in accepted], red_letter_ids, [p.digest for p in accepted])
         for pending in accepted:
             key = pending.invoice.red_letter_of
             if key and pending.invoice.status == Status.NORMAL:
