@@ -94,7 +94,3 @@ def load_invoices(queryset, chunk_size: int = 2000) -> Iterator[Invoice]:
         for row in chunk:
             yield invoice_from_row(row, items.get(row.id, ()))
         last_id = chunk[-1].id
-
-
-def load_invoice(row: models.Invoice) -> Invoice:
-    return invoice_from_row(row, row.items.order_by("line_no"))

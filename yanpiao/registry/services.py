@@ -226,13 +226,13 @@ class Importer:
     def add(self, line: int, invoice: Invoice) -> None:
         problems = errors(validation.validate_invoice(invoice, self.on))
         if problems:
-            self._reject(line, "; ".join(f"{f.field}: {f.message}" for f in problems))
+            self.reject(line, "; ".join(f"{f.field}: {f.message}" for f in problems))
             return
         digest = content_hash(invoice)
         earlier = self.seen.get(invoice.key)
         if earlier is not None:
             if earlier != digest:
-                self._reject(line, f"invoice {invoice.key} appears earlier in this file with other content")
+                self.reject(line, f"invoice {invoice.key} appears earlier in this file with other content")
             else:
                 self.report.unchanged += 1
             return
@@ -246,9 +246,6 @@ class Importer:
             self.flush()
 
     def reject(self, line: int, message: str) -> None:
-        self._reject(line, message)
-
-    def _reject(self, line: int, message: str) -> None:
         self.report.rejected.append(LineError(line, message))
 
     def flush(self) -> None:
@@ -270,14 +267,14 @@ class Importer:
         """The invoice is registered already: identical is a no-op, different is an error."""
         invoice = pending.invoice
         if row.content_hash != pending.digest:
-            self._reject(pending.line, f"invoice {invoice.key} is registered with different content")
+            self.reject(pending.line, f"invoice {invoice.key} is registered with different content")
         elif invoice.status == row.status or invoice.status == Status.NORMAL:
             self.report.unchanged += 1
         elif row.status == Status.NORMAL and invoice.status in (Status.VOIDED, Status.ABNORMAL):
             _change_status(row, invoice.status, "imported", self.actor)
             self.report.updated += 1
         else:
-            self._reject(
+            self.reject(
                 pending.line, f"invoice {invoice.key} is {row.status} in the registry, not {invoice.status}"
             )
 
@@ -297,7 +294,7 @@ class Importer:
             if invoice.red_letter_of:
                 problem = _red_letter_problem(invoice, originals.get(invoice.red_letter_of))
                 if problem:
-                    self._reject(pending.line, problem)
+                    self.reject(pending.line, problem)
                     continue
             accepted.append(pending)
         red_letter_ids = {key: row.id for key, row in originals.items()}
