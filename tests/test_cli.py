@@ -142,3 +142,22 @@ def test_bad_configuration_is_one_line(tmp_path):
         done.stderr.strip()
         == "yanpiao: configuration error: YANPIAO_ENV must be one of development, production, test, not 'staging'"
     )
+
+
+def test_extract_and_verify_file(capsys, register, tmp_path):
+    from yanpiao.fapiao import qr
+
+    invoice = register(type="32")
+    payload = tmp_path / "scan.txt"
+    payload.write_text(qr.build("32", "", invoice.number, invoice.total, invoice.issue_date) + "\n")
+    junk = tmp_path / "notes.pdf"
+    junk.write_text("not a pdf at all")
+    code, out, err = run(capsys, "extract", "--json", str(payload))
+    assert code == 0 and json.loads(out)["invoices"][0]["invoice"]["number"] == invoice.number
+    code, out, err = run(capsys, "verify-file", str(payload))
+    assert code == 0 and "outcome: authentic" in out
+    code, out, err = run(capsys, "verify-file", "--json", str(payload), str(junk))
+    assert code == 2 and f"{junk}: refused:" in err and "Traceback" not in err
+    first, second = (json.loads(line) for line in out.splitlines())
+    assert first["results"][0]["outcome"] == "authentic" and first["results"][0]["channel"] == "qr"
+    assert second["refused"]["reason"] == "not_supported"

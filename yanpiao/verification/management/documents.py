@@ -1,6 +1,8 @@
-"""What ``yanpiao extract`` and ``yanpiao verify-file`` share: reading the named files."""
+"""What ``yanpiao extract`` and ``yanpiao verify-file`` share: reading the named files, refusals."""
 
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from yanpiao.intake import reader
 from yanpiao.intake.limits import Limits, RefusedDocument
@@ -8,14 +10,20 @@ from yanpiao.intake.limits import Limits, RefusedDocument
 EXIT_AUTHENTIC, EXIT_OTHER, EXIT_INVALID = 0, 1, 2
 
 
-def read_files(paths: list[str]) -> Iterator[tuple[str, bytes | None, RefusedDocument | None]]:
+def process_files(
+    paths: list[str], work: Callable[[bytes, Limits], Any]
+) -> Iterator[tuple[str, Any, RefusedDocument | None]]:
+    """``(path, work(data, limits), None)`` per file, or ``(path, None, refusal)``."""
     limits = Limits.from_settings()
     for path in paths:
         try:
-            yield path, reader.read_file(path, limits), None
+            yield path, work(reader.read_file(path, limits), limits), None
         except RefusedDocument as refused:
             yield path, None, refused
 
 
-def refusal_json(path: str, refused: RefusedDocument) -> dict:
-    return {"file": path, "refused": {"reason": refused.reason, "message": refused.message}}
+def report_refusal(command, path: str, refused: RefusedDocument, as_json: bool) -> None:
+    command.stderr.write(f"{path}: refused: {refused.message}")
+    if as_json:
+        refusal = {"file": path, "refused": {"reason": refused.reason, "message": refused.message}}
+        command.stdout.write(json.dumps(refusal, ensure_ascii=False))

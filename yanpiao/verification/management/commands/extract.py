@@ -8,8 +8,7 @@ import json
 from django.core.management.base import BaseCommand
 
 from yanpiao.intake import reader
-from yanpiao.intake.limits import Limits, RefusedDocument
-from yanpiao.verification.management.documents import EXIT_INVALID, read_files, refusal_json
+from yanpiao.verification.management.documents import EXIT_INVALID, process_files, report_refusal
 
 
 class Command(BaseCommand):
@@ -21,20 +20,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         refused_any = False
-        limits = Limits.from_settings()
-        for path, data, refused in read_files(options["paths"]):
-            if data is not None:
-                try:
-                    extraction = reader.extract(data, limits)
-                except RefusedDocument as exc:
-                    refused = exc
+        for path, extraction, refused in process_files(options["paths"], reader.extract):
             if refused is not None:
                 refused_any = True
-                self.stderr.write(f"{path}: refused: {refused.message}")
-                if options["json"]:
-                    self.stdout.write(json.dumps(refusal_json(path, refused), ensure_ascii=False))
-                continue
-            if options["json"]:
+                report_refusal(self, path, refused, options["json"])
+            elif options["json"]:
                 self.stdout.write(json.dumps({"file": path, **extraction.to_json()}, ensure_ascii=False))
             else:
                 self.stdout.write(render_text(path, extraction))

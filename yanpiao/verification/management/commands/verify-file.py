@@ -9,15 +9,14 @@ import json
 from django.core.management.base import BaseCommand
 
 from yanpiao.fapiao import compare
-from yanpiao.intake.limits import Limits, RefusedDocument
 from yanpiao.verification import services
 from yanpiao.verification.management.commands.verify import render_text
 from yanpiao.verification.management.documents import (
     EXIT_AUTHENTIC,
     EXIT_INVALID,
     EXIT_OTHER,
-    read_files,
-    refusal_json,
+    process_files,
+    report_refusal,
 )
 
 
@@ -30,18 +29,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         status = EXIT_AUTHENTIC
-        limits = Limits.from_settings()
-        for path, data, refused in read_files(options["paths"]):
-            if data is not None:
-                try:
-                    document = services.verify_document(data, limits=limits)
-                except RefusedDocument as exc:
-                    refused = exc
+
+        def verify(data, limits):
+            return services.verify_document(data, limits=limits)
+
+        for path, document, refused in process_files(options["paths"], verify):
             if refused is not None:
                 status = EXIT_INVALID
-                self.stderr.write(f"{path}: refused: {refused.message}")
-                if options["json"]:
-                    self.stdout.write(json.dumps(refusal_json(path, refused), ensure_ascii=False))
+                report_refusal(self, path, refused, options["json"])
                 continue
             for result in document.results:
                 if result.outcome == compare.INVALID:
