@@ -1,5 +1,7 @@
 """Django settings, all taken from the environment through :mod:`yanpiao.config`."""
 
+import os
+
 from yanpiao import config
 
 ENV = config.environment()
@@ -67,6 +69,9 @@ STATIC_ROOT = HOME / "static"
 
 # Verification: how many years back the registry answers (the national platform: 5).
 YANPIAO_MAX_INVOICE_AGE_YEARS = config.integer("YANPIAO_MAX_INVOICE_AGE_YEARS", 5, minimum=1)
+
+# Import: processes that check the records of a big file while this one writes (0: none).
+YANPIAO_IMPORT_WORKERS = config.integer("YANPIAO_IMPORT_WORKERS", min(os.cpu_count() or 1, 4))
 
 LOGGING = {
     "version": 1,

@@ -133,3 +133,19 @@ def test_words_read_back_to_the_amount(amount):
 @given(_AMOUNTS, _AMOUNTS)
 def test_different_amounts_have_different_words(a, b):
     assert (fold_words(to_words(a)) == fold_words(to_words(b))) == (a == b)
+
+
+@given(_AMOUNTS)
+def test_words_are_cn2ans_numerals_in_the_invoice_form(amount):
+    reference = cn2an.an2cn(format(abs(amount), "f"), "rmb").replace("元", "圆")
+    if reference.endswith("角"):
+        reference += "整"
+    yuan = int(abs(amount))
+    if yuan >= 10**8 and yuan // 10**4 % 10**4 == 0 and yuan % 10**4 >= 1000:
+        reference = reference.replace("亿", "亿零")  # cn2an writes 壹亿贰仟 for 100002000
+    assert to_words(amount) == ("（负数）" + reference if amount < 0 else reference)
+
+
+def test_a_zero_wan_group_is_read_as_ling():
+    assert to_words(Decimal("100002000")) == "壹亿零贰仟圆整"
+    assert words_match("壹亿贰仟圆整", Decimal("100002000"))

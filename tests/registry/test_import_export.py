@@ -1,5 +1,6 @@
 """``import`` and ``export`` of invoice JSON through the registry services."""
 
+import datetime
 import io
 import json
 
@@ -7,7 +8,7 @@ import pytest
 
 from tests import factories
 from yanpiao.fapiao.invoice import to_json
-from yanpiao.registry import jsonio, services
+from yanpiao.registry import checking, demo, jsonio, services
 from yanpiao.registry.models import Invoice, Item
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +28,7 @@ def test_every_good_line_is_stored_and_every_bad_line_reported():
     bad_uscc["seller"]["tax_id"] = "91320621MA1MRHG207"
     bad_sum = good(type="32")
     bad_sum["total"] = "1.00"
-    future = good(type="32", issue_date=__import__("datetime").date(2099, 1, 1))
+    future = good(type="32", issue_date=datetime.date(2099, 1, 1))
     short = good(type="01")
     short["number"] = "1234567"
     unknown = {**good(type="32"), "colour": "red"}
@@ -133,4 +134,22 @@ def test_export_as_array_parses_back():
     services.export_file(out, fmt="json")
     [record] = json.loads(out.getvalue())
     assert record["type"] == "32"
-    assert [r.data for r in jsonio.read_records(io.StringIO(out.getvalue()))] == [record]
+    assert [r.parse().data for r in jsonio.read_records(io.StringIO(out.getvalue()))] == [record]
+
+
+def test_workers_check_a_big_file_with_the_same_result(monkeypatch):
+    monkeypatch.setattr(checking, "IN_PROCESS_FIRST", 4)
+    monkeypatch.setattr(checking, "CHUNK", 3)
+    end = datetime.date(2026, 6, 30)
+    invoices = list(demo.generate(60, seed=8, end_date=end))
+    lines = [jsonio.dumps(invoice) for invoice in invoices]
+    lines.insert(9, "{broken")
+    lines.insert(30, json.dumps({"type": "32"}))
+    report = services.import_file(io.StringIO("\n".join(lines) + "\n"), on=end, workers=2)
+    assert report.added == 60
+    assert [e.line for e in report.rejected] == [10, 31]
+    assert "not valid JSON" in report.rejected[0].message
+    assert "required field is missing" in report.rejected[1].message
+    exported = io.StringIO()
+    services.export_file(exported)
+    assert sorted(exported.getvalue().splitlines()) == sorted(jsonio.dumps(invoice) for invoice in invoices)

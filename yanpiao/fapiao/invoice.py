@@ -29,7 +29,7 @@ import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple
 
 from yanpiao.fapiao import types
 
@@ -48,9 +48,11 @@ class InvoiceFormatError(ValueError):
         self.message = message
 
 
-@dataclass(frozen=True)
-class InvoiceKey:
-    """What identifies an invoice: 发票代码 (empty for 数电票) and 发票号码."""
+class InvoiceKey(NamedTuple):
+    """What identifies an invoice: 发票代码 (empty for 数电票) and 发票号码.
+
+    A named tuple: keys are hashed and compared by the hundred thousand in bulk imports.
+    """
 
     code: str
     number: str
@@ -147,7 +149,9 @@ def _check_keys(data: Any, allowed: tuple[str, ...], required: tuple[str, ...], 
 
 
 def _text(data: Mapping, name: str, where: str = "") -> str:
-    value = data.get(name, "")
+    value = data.get(name)
+    if value.__class__ is str:
+        return value.strip()
     if value is None:
         return ""
     if not isinstance(value, str):
@@ -166,23 +170,29 @@ def parse_decimal(value: Any, field_name: str, places: bool = True) -> Decimal:
     Traceback (most recent call last):
     ...
     yanpiao.fapiao.invoice.InvoiceFormatError: amount: more than two decimal places: '1.005'
+    >>> parse_decimal("￥1,234.5", "total")
+    Decimal('1234.50')
     """
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise InvoiceFormatError(field_name, f"must be a decimal string, not {type(value).__name__}")
-    text = str(value).strip().replace(",", "").replace("¥", "").replace("￥", "")
     try:
-        number = Decimal(text)
+        number = Decimal(value)  # the usual case; Decimal ignores surrounding whitespace
     except InvalidOperation:
-        raise InvoiceFormatError(field_name, f"not a decimal number: {value!r}") from None
+        text = str(value).strip().replace(",", "").replace("¥", "").replace("￥", "")
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            raise InvoiceFormatError(field_name, f"not a decimal number: {value!r}") from None
     if not number.is_finite():
         raise InvoiceFormatError(field_name, f"not a decimal number: {value!r}")
     if not places:
         return number
     if abs(number) >= 10**14:
         raise InvoiceFormatError(field_name, f"too large for an invoice amount: {value!r}")
-    if number != number.quantize(CENT):
+    cents = number.quantize(CENT)
+    if cents != number:
         raise InvoiceFormatError(field_name, f"more than two decimal places: {value!r}")
-    return number.quantize(CENT)
+    return cents
 
 
 def parse_date(value: Any, field_name: str = "issue_date") -> datetime.date:
@@ -209,9 +219,19 @@ def parse_date(value: Any, field_name: str = "issue_date") -> datetime.date:
     raise InvoiceFormatError(field_name, f"not a date (YYYY-MM-DD): {value!r}")
 
 
-def _parse_party(data: Any, where: str) -> Party:
-    _check_keys(data, _PARTY_FIELDS, (), where + ".")
-    return Party(**{name: _text(data, name, where + ".") for name in _PARTY_FIELDS})
+def _within(where: str, parse, data: Any):
+    """``parse(data)``, with ``where`` (``seller``, ``items[2]``) prefixed to the field of an error."""
+    if not isinstance(data, Mapping):
+        raise InvoiceFormatError(where, "must be a JSON object")
+    try:
+        return parse(data)
+    except InvoiceFormatError as exc:
+        raise InvoiceFormatError(f"{where}.{exc.field}", exc.message) from None
+
+
+def _parse_party(data: Any) -> Party:
+    _check_keys(data, _PARTY_FIELDS, (), "")
+    return Party(*[_text(data, name) for name in _PARTY_FIELDS])
 
 
 def _parse_rate(value: Any, where: str) -> str:
@@ -229,21 +249,23 @@ def _parse_rate(value: Any, where: str) -> str:
     return format(rate.normalize(), "f") if rate else "0"
 
 
-def _parse_item(data: Any, where: str) -> Item:
-    _check_keys(data, _ITEM_FIELDS, ("name", "amount", "tax_rate", "tax"), where + ".")
-    optional = {}
-    for name in ("quantity", "unit_price"):
-        if data.get(name) not in (None, ""):
-            optional[name] = parse_decimal(data[name], f"{where}.{name}", places=False)
+def _optional_decimal(data: Mapping, name: str) -> Decimal | None:
+    value = data.get(name)
+    return None if value is None or value == "" else parse_decimal(value, name, places=False)
+
+
+def _parse_item(data: Any) -> Item:
+    _check_keys(data, _ITEM_FIELDS, ("name", "amount", "tax_rate", "tax"), "")
     return Item(
-        name=_text(data, "name", where + "."),
-        amount=parse_decimal(data["amount"], f"{where}.amount"),
-        tax_rate=_parse_rate(data["tax_rate"], f"{where}.tax_rate"),
-        tax=parse_decimal(data["tax"], f"{where}.tax"),
-        tax_category_code=_text(data, "tax_category_code", where + "."),
-        spec=_text(data, "spec", where + "."),
-        unit=_text(data, "unit", where + "."),
-        **optional,
+        _text(data, "name"),
+        parse_decimal(data["amount"], "amount"),
+        _parse_rate(data["tax_rate"], "tax_rate"),
+        parse_decimal(data["tax"], "tax"),
+        _text(data, "tax_category_code"),
+        _text(data, "spec"),
+        _text(data, "unit"),
+        _optional_decimal(data, "quantity"),
+        _optional_decimal(data, "unit_price"),
     )
 
 
@@ -270,9 +292,9 @@ def from_json(data: Any) -> Invoice:
         issue_date=parse_date(data["issue_date"]),
         check_code=_text(data, "check_code"),
         machine_no=_text(data, "machine_no"),
-        seller=_parse_party(data["seller"], "seller"),
-        buyer=_parse_party(data["buyer"], "buyer"),
-        items=tuple(_parse_item(item, f"items[{i}]") for i, item in enumerate(items)),
+        seller=_within("seller", _parse_party, data["seller"]),
+        buyer=_within("buyer", _parse_party, data["buyer"]),
+        items=tuple(_within(f"items[{i}]", _parse_item, item) for i, item in enumerate(items)),
         amount=parse_decimal(data["amount"], "amount"),
         tax=parse_decimal(data["tax"], "tax"),
         total=parse_decimal(data["total"], "total"),

@@ -6,28 +6,52 @@ SQLite, and draws from the identity sequence on PostgreSQL).  Callers validate f
 the call in a transaction: a batch is written whole or not at all.
 """
 
+import contextlib
 from collections.abc import Sequence
+from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import connection
 from django.utils import timezone
 
-from yanpiao.fapiao.invoice import Invoice, Party
+from yanpiao.fapiao.invoice import Invoice, InvoiceKey, Party
 from yanpiao.registry import models
-from yanpiao.registry.convert import content_hash, party_fingerprint
+from yanpiao.registry.convert import content_hash, party_fingerprint, party_values
 
+# The ids come last, so that a prepared row is completed by appending them.
 INVOICE_COLUMNS = (
-    "id", "type", "code", "number", "issue_date", "check_code", "machine_no", "seller_id", "buyer_id",
-    "amount", "tax", "total", "total_in_words", "remarks", "drawer", "payee", "reviewer",
-    "red_letter_of_id", "status", "content_hash", "registered_at",
+    "type", "code", "number", "issue_date", "check_code", "machine_no", "amount", "tax", "total",
+    "total_in_words", "remarks", "drawer", "payee", "reviewer", "status", "content_hash",
+    "id", "seller_id", "buyer_id", "red_letter_of_id", "registered_at",
 )  # fmt: skip
 ITEM_COLUMNS = (
-    "invoice_id", "line_no", "name", "tax_category_code", "spec", "unit", "quantity", "unit_price",
-    "amount", "tax_rate", "tax",
+    "line_no", "name", "tax_category_code", "spec", "unit", "quantity", "unit_price", "amount",
+    "tax_rate", "tax", "invoice_id",
 )  # fmt: skip
 PARTY_COLUMNS = ("fingerprint", "name", "tax_id", "address", "phone", "bank", "account")
+STATUS_CHANGE_COLUMNS = ("invoice_id", "status", "previous_status", "reason", "actor_id", "changed_at")
 
 # SQLite allows at most 32766 parameters per statement.
 LOOKUP_CHUNK = 500
+SQLITE_CACHE_KIB = 256 * 1024
+
+
+@contextlib.contextmanager
+def large_cache():
+    """On SQLite, a page cache big enough for the invoice indexes while writing in bulk
+    (by default it holds 2 MB, and every insert into a big registry would read index pages)."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        before = cursor.fetchone()[0]
+        cursor.execute(f"PRAGMA cache_size = {-SQLITE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {int(before)}")
 
 
 def _insert_sql(table: str, columns: Sequence[str]) -> str:
@@ -49,30 +73,75 @@ def reserve_ids(model, count: int) -> list[int]:
         return list(range(start, start + count))
 
 
+class Prepared(NamedTuple):
+    """An invoice turned into the values of its rows, all but the ids known only when writing.
+
+    Preparing is pure work (no database), so it can happen in another process: a tuple of
+    plain values (amounts as text) costs far less to send than the :class:`Invoice`.
+    """
+
+    red_letter_of: InvoiceKey | None
+    status: str
+    total: Decimal
+    digest: str
+    seller: tuple  # PARTY_COLUMNS
+    buyer: tuple
+    invoice: tuple  # INVOICE_COLUMNS up to content_hash
+    items: tuple[tuple, ...]  # ITEM_COLUMNS but invoice_id
+
+    @property
+    def key(self) -> InvoiceKey:
+        return InvoiceKey(self.invoice[1], self.invoice[2])
+
+
+def _plain(value: Decimal | None) -> str:
+    return "" if value is None else format(value, "f")
+
+
+def _cents(value: Decimal) -> str:
+    return format(value, "f")
+
+
+def _party_values(party: Party) -> tuple:
+    return (party_fingerprint(party), *party_values(party))
+
+
+def prepare(inv: Invoice, digest: str | None = None) -> Prepared:
+    """The row values of a validated invoice; ``digest`` is its content hash, if known already."""
+    digest = digest or content_hash(inv)
+    return Prepared(
+        inv.red_letter_of,
+        inv.status,
+        inv.total,
+        digest,
+        _party_values(inv.seller),
+        _party_values(inv.buyer),
+        (
+            inv.type, inv.code, inv.number, inv.issue_date, inv.check_code, inv.machine_no,
+            _cents(inv.amount), _cents(inv.tax), _cents(inv.total), inv.total_in_words, inv.remarks, inv.drawer,
+            inv.payee, inv.reviewer, inv.status, digest,
+        ),
+        tuple(
+            (
+                line_no, item.name, item.tax_category_code, item.spec, item.unit,
+                _plain(item.quantity), _plain(item.unit_price), _cents(item.amount), item.tax_rate,
+                _cents(item.tax),
+            )
+            for line_no, item in enumerate(inv.items, start=1)
+        ),
+    )  # fmt: skip
+
+
 class BulkWriter:
-    """Writes invoices in batches, remembering the parties it has stored."""
+    """Writes invoices in batches, remembering the parties it has stored (by fingerprint)."""
 
     def __init__(self):
         self.party_ids: dict[str, int] = {}
-        # The same ids by the Party itself: hashing a Party costs a fraction of its fingerprint,
-        # and batches repeat parties.
-        self._ids_by_party: dict[Party, int] = {}
-        ops = connection.ops
-        self._date = ops.adapt_datefield_value
-        self._decimal = lambda v: ops.adapt_decimalfield_value(v, 16, 2)
-        self._datetime = ops.adapt_datetimefield_value
 
-    def party_id(self, party: Party) -> int:
-        pk = self._ids_by_party.get(party)
-        if pk is None:
-            pk = self._ids_by_party[party] = self.party_ids[party_fingerprint(party)]
-        return pk
-
-    def store_parties(self, parties: Sequence[Party]) -> None:
-        """Make sure each party has a row, and learn its id."""
-        known = self._ids_by_party
-        wanted = {party_fingerprint(p): p for p in {p: None for p in parties if p not in known}}
-        unknown = [f for f in wanted if f not in self.party_ids]
+    def store_parties(self, parties: Sequence[tuple]) -> None:
+        """Make sure each party (its PARTY_COLUMNS values) has a row, and learn its id."""
+        wanted = {p[0]: p for p in parties if p[0] not in self.party_ids}
+        unknown = list(wanted)
         for start in range(0, len(unknown), LOOKUP_CHUNK):
             chunk = unknown[start : start + LOOKUP_CHUNK]
             self.party_ids.update(
@@ -81,52 +150,57 @@ class BulkWriter:
         missing = [f for f in unknown if f not in self.party_ids]
         if missing:
             ids = reserve_ids(models.Party, len(missing))
-            rows = []
-            for pk, fingerprint in zip(ids, missing, strict=True):
-                p = wanted[fingerprint]
-                rows.append((pk, fingerprint, p.name, p.tax_id, p.address, p.phone, p.bank, p.account))
-                self.party_ids[fingerprint] = pk
+            self.party_ids.update(zip(missing, ids, strict=True))
             with connection.cursor() as cursor:
-                cursor.executemany(_insert_sql("registry_party", ("id", *PARTY_COLUMNS)), rows)
-        for fingerprint, party in wanted.items():
-            known[party] = self.party_ids[fingerprint]
+                cursor.executemany(
+                    _insert_sql("registry_party", (*PARTY_COLUMNS, "id")),
+                    [(*wanted[f], pk) for f, pk in zip(missing, ids, strict=True)],
+                )
 
     def write(
         self,
         invoices: Sequence[Invoice],
         red_letter_ids: dict | None = None,
-        digests: Sequence[str] | None = None,
+        actor=None,
+        reason: str = "imported",
     ) -> list[int]:
-        """Insert the invoices and their lines; return their ids in order.
+        """Insert the invoices and their lines; return their ids in order (see write_prepared)."""
+        return self.write_prepared([prepare(inv) for inv in invoices], red_letter_ids, actor, reason)
+
+    def write_prepared(
+        self,
+        invoices: Sequence[Prepared],
+        red_letter_ids: dict | None = None,
+        actor=None,
+        reason: str = "imported",
+    ) -> list[int]:
+        """Insert the prepared invoices and their lines; return their ids in order.
 
         ``red_letter_ids`` maps the :class:`InvoiceKey` of each reversed original to its id;
-        every red-letter invoice in the batch must find its original there.  ``digests`` are
-        the invoices' content hashes when the caller has them already.
+        every red-letter invoice in the batch must find its original there.  An invoice that
+        arrives with a status other than normal gets that change in its status history, with
+        ``reason``.
         """
         if not invoices:
             return []
         self.store_parties([p for inv in invoices for p in (inv.seller, inv.buyer)])
+        party_ids = self.party_ids
         ids = reserve_ids(models.Invoice, len(invoices))
-        now = self._datetime(timezone.now())
-        invoice_rows, item_rows = [], []
-        for index, (pk, inv) in enumerate(zip(ids, invoices, strict=True)):
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        invoice_rows, item_rows, status_rows = [], [], []
+        actor_id = actor.pk if actor is not None else None
+        for pk, inv in zip(ids, invoices, strict=True):
             original_id = red_letter_ids[inv.red_letter_of] if inv.red_letter_of else None
-            invoice_rows.append((
-                pk, inv.type, inv.code, inv.number, self._date(inv.issue_date), inv.check_code,
-                inv.machine_no, self.party_id(inv.seller), self.party_id(inv.buyer),
-                self._decimal(inv.amount), self._decimal(inv.tax), self._decimal(inv.total),
-                inv.total_in_words, inv.remarks, inv.drawer, inv.payee, inv.reviewer,
-                original_id, inv.status, digests[index] if digests else content_hash(inv), now,
-            ))  # fmt: skip
-            for line_no, item in enumerate(inv.items, start=1):
-                item_rows.append((
-                    pk, line_no, item.name, item.tax_category_code, item.spec, item.unit,
-                    "" if item.quantity is None else format(item.quantity, "f"),
-                    "" if item.unit_price is None else format(item.unit_price, "f"),
-                    self._decimal(item.amount), item.tax_rate, self._decimal(item.tax),
-                ))  # fmt: skip
+            invoice_rows.append(
+                (*inv.invoice, pk, party_ids[inv.seller[0]], party_ids[inv.buyer[0]], original_id, now)
+            )
+            item_rows += [(*item, pk) for item in inv.items]
+            if inv.status != models.Status.NORMAL:
+                status_rows.append((pk, inv.status, models.Status.NORMAL, reason, actor_id, now))
         with connection.cursor() as cursor:
             cursor.executemany(_insert_sql("registry_invoice", INVOICE_COLUMNS), invoice_rows)
             if item_rows:
                 cursor.executemany(_insert_sql("registry_item", ITEM_COLUMNS), item_rows)
+            if status_rows:
+                cursor.executemany(_insert_sql("registry_statuschange", STATUS_CHANGE_COLUMNS), status_rows)
         return ids

@@ -1,18 +1,20 @@
 """Mapping between the pure :class:`yanpiao.fapiao.invoice.Invoice` and the registry's rows."""
 
-import dataclasses
+import functools
 import hashlib
-import json
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
+
+import orjson
 
 from yanpiao.fapiao.invoice import Invoice, InvoiceKey, Item, Party, to_json
 from yanpiao.registry import models
 
 
 def _digest(data) -> str:
-    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
+    """sha256 of the canonical JSON: keys sorted, no spaces, UTF-8 (what json.dumps writes with
+    ``ensure_ascii=False, sort_keys=True, separators=(",", ":")``, only faster)."""
+    return hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 def content_hash(invoice: Invoice) -> str:
@@ -22,8 +24,14 @@ def content_hash(invoice: Invoice) -> str:
     return _digest(data)
 
 
+def party_values(party: Party) -> tuple[str, ...]:
+    """name, tax_id, address, phone, bank, account."""
+    return (party.name, party.tax_id, party.address, party.phone, party.bank, party.account)
+
+
+@functools.lru_cache(maxsize=1 << 16)  # the same sellers and buyers come again and again
 def party_fingerprint(party: Party) -> str:
-    return _digest(dataclasses.astuple(party))
+    return _digest(party_values(party))
 
 
 def party_from_row(row: models.Party) -> Party:

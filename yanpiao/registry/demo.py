@@ -27,7 +27,6 @@ run, with any seed, never collides with the first.
 from __future__ import annotations
 
 import bisect
-import contextlib
 import datetime
 import itertools
 import multiprocessing
@@ -83,7 +82,6 @@ SEQUENCE_START = (10**8, 9 * 10**8)  # 15-digit 数电 sequences start here (the
 
 ZERO = Decimal("0.00")
 WORDS_CACHE_SIZE = 200_000
-SQLITE_CACHE_KIB = 256 * 1024
 
 
 # --- products --------------------------------------------------------------------------------
@@ -1021,7 +1019,7 @@ def fill(
     """
     from django.db import transaction
 
-    from yanpiao.registry.bulk import BulkWriter
+    from yanpiao.registry.bulk import BulkWriter, large_cache
 
     summary = DemoSummary()
     started = time.perf_counter()
@@ -1034,7 +1032,7 @@ def fill(
     invoices = process.invoices() if process else generate(count, seed, end_date, issued)
     summary.write_seconds += time.perf_counter() - started
     try:
-        with _sqlite_tuned():
+        with large_cache():
             while True:
                 started = time.perf_counter()
                 batch = list(itertools.islice(invoices, batch_size))
@@ -1053,25 +1051,6 @@ def fill(
     return summary
 
 
-@contextlib.contextmanager
-def _sqlite_tuned():
-    """On SQLite, a page cache big enough for the invoice indexes while filling (default: 2 MB)."""
-    from django.db import connection
-
-    if connection.vendor != "sqlite":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA cache_size")
-        before = cursor.fetchone()[0]
-        cursor.execute(f"PRAGMA cache_size = {-SQLITE_CACHE_KIB}")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA cache_size = {int(before)}")
-
-
 def _write_batch(writer, batch: list[Invoice], original_ids: dict[InvoiceKey, int]) -> None:
     """Write the batch in two calls: the red-letter invoices whose originals are in the batch wait
     for the originals' ids (writing each pair in order would take hundreds of small calls)."""
@@ -1088,7 +1067,7 @@ def _write(writer, invoices: list[Invoice], original_ids: dict[InvoiceKey, int])
     red_letter_ids = {
         inv.red_letter_of: original_ids.pop(inv.red_letter_of) for inv in invoices if inv.red_letter_of
     }
-    ids = writer.write(invoices, red_letter_ids)
+    ids = writer.write(invoices, red_letter_ids, reason="demo")
     for invoice, pk in zip(invoices, ids, strict=True):
         if invoice.status in REVERSED:
             original_ids[invoice.key] = pk

@@ -1,23 +1,40 @@
 """Reading and writing invoice JSON files: JSON Lines (one invoice a line) or one JSON array."""
 
-import json
+from __future__ import annotations
+
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
+
+import orjson
 
 from yanpiao.fapiao.invoice import Invoice, to_json
 
 
 class Record:
-    """One invoice record of a file: its line (or array position) and its data or parse error."""
+    """One invoice record of a file: its line (or array position) and its data or parse error.
 
-    __slots__ = ("line", "data", "error")
+    A JSON Lines record keeps its ``text`` until :meth:`parse`, so that parsing can happen
+    where the record is checked (see :mod:`yanpiao.registry.checking`).
+    """
 
-    def __init__(self, line: int, data: Any = None, error: str | None = None):
-        self.line, self.data, self.error = line, data, error
+    __slots__ = ("line", "data", "error", "text")
+
+    def __init__(self, line: int, data: Any = None, error: str | None = None, text: str | None = None):
+        self.line, self.data, self.error, self.text = line, data, error, text
+
+    def parse(self) -> Record:
+        """Parse the text into ``data``, or set ``error``."""
+        if self.text is not None:
+            try:
+                self.data = orjson.loads(self.text)
+            except orjson.JSONDecodeError as exc:
+                self.error = f"not valid JSON: {exc.msg} at column {exc.colno}"
+            self.text = None
+        return self
 
 
 def read_records(stream: IO[str]) -> Iterator[Record]:
-    """Records of a JSON Lines file, or of a JSON array (numbered by position, from 1)."""
+    """Records of a JSON Lines file (not yet parsed), or of a JSON array (numbered by position, from 1)."""
     first = ""
     while not first:
         chunk = stream.read(1)
@@ -32,22 +49,15 @@ def read_records(stream: IO[str]) -> Iterator[Record]:
     line_no = 1
     while text:
         if text.strip():
-            yield _parse_line(line_no, text)
+            yield Record(line_no, text=text)
         text = stream.readline()
         line_no += 1
 
 
-def _parse_line(line_no: int, text: str) -> Record:
-    try:
-        return Record(line_no, json.loads(text))
-    except json.JSONDecodeError as exc:
-        return Record(line_no, error=f"not valid JSON: {exc.msg} at column {exc.colno}")
-
-
 def _read_array(text: str) -> Iterator[Record]:
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
+        data = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
         yield Record(exc.lineno, error=f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
         return
     if not isinstance(data, list):
@@ -58,7 +68,7 @@ def _read_array(text: str) -> Iterator[Record]:
 
 
 def dumps(invoice: Invoice) -> str:
-    return json.dumps(to_json(invoice), ensure_ascii=False, separators=(",", ":"))
+    return orjson.dumps(to_json(invoice)).decode()
 
 
 def write_lines(invoices: Iterable[Invoice], stream: IO[str]) -> int:

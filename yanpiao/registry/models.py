@@ -76,7 +76,8 @@ class Invoice(models.Model):
 
 
 class Item(models.Model):
-    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="items")
+    # No index of its own: the unique (invoice, line_no) constraint serves look-ups by invoice.
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="items", db_index=False)
     line_no = models.PositiveSmallIntegerField()
     name = models.CharField(max_length=200)
     tax_category_code = models.CharField(max_length=19, blank=True)

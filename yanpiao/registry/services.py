@@ -11,18 +11,21 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import IO
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, Sum
 from django.utils import timezone
 
 from yanpiao.fapiao import validation
 from yanpiao.fapiao.findings import Finding, errors
-from yanpiao.fapiao.invoice import Invoice, InvoiceFormatError, InvoiceKey, from_json
-from yanpiao.registry import jsonio, lookup, models
-from yanpiao.registry.bulk import BulkWriter
-from yanpiao.registry.convert import content_hash, invoice_rows, load_invoices
+from yanpiao.fapiao.invoice import Invoice, InvoiceKey
+from yanpiao.registry import checking, jsonio, lookup, models
+from yanpiao.registry.bulk import BulkWriter, Prepared, large_cache
+from yanpiao.registry.checking import Checked
+from yanpiao.registry.convert import invoice_rows, load_invoices
+from yanpiao.registry.lookup import Stored
 from yanpiao.registry.models import Status
 
 
@@ -115,26 +118,65 @@ def flag_abnormal(key: InvoiceKey, reason: str = "", actor=None) -> models.Invoi
     return row
 
 
-def _apply_red_letter(original: models.Invoice, actor=None) -> None:
-    """Move the original to (partially) red-flushed from the sum of its red-letter invoices."""
-    reversed_total = -(original.red_letter_invoices.aggregate(s=Sum("total"))["s"] or 0)
-    status = Status.RED_FLUSHED if reversed_total >= original.total else Status.PARTIALLY_RED_FLUSHED
-    if original.status == Status.RED_FLUSHED:
-        return
-    _change_status(original, status, "红字发票冲销", actor)
+class Reversals:
+    """The originals a group of red-letter invoices reverses, and how much of each is reversed.
 
+    Loaded in two queries (the originals' rows locked until commit), checked and counted in
+    memory as each red-letter invoice of the group is accepted, then applied: each original
+    moves to ``red_flushed`` or ``partially_red_flushed``.  An ``abnormal`` original keeps the
+    authority's flag.
+    """
 
-def _red_letter_problem(invoice: Invoice, original: models.Invoice | None) -> str | None:
-    if original is None:
-        return f"red_letter_of: the reversed invoice {invoice.red_letter_of} is not in the registry"
-    if original.status == Status.VOIDED:
-        return f"red_letter_of: invoice {invoice.red_letter_of} is voided and cannot be reversed"
-    already = -(original.red_letter_invoices.aggregate(s=Sum("total"))["s"] or 0)
-    if already - invoice.total > original.total:
-        return (
-            f"total: reverses more than the remaining {original.total - already} of {invoice.red_letter_of}"
-        )
-    return None
+    def __init__(self, originals: Iterable[InvoiceKey]):
+        self.originals = lookup.find_stored(originals, lock=True)
+        self.reversed = lookup.reversed_totals([stored.id for stored in self.originals.values()])
+        self.counted: set[InvoiceKey] = set()
+
+    @property
+    def ids(self) -> dict[InvoiceKey, int]:
+        return {key: stored.id for key, stored in self.originals.items()}
+
+    def problem(self, invoice: Invoice | Prepared) -> str | None:
+        """Why the red-letter ``invoice`` cannot reverse its original, or None."""
+        key = invoice.red_letter_of
+        original = self.originals.get(key)
+        if original is None:
+            return f"red_letter_of: the reversed invoice {key} is not in the registry"
+        if original.status == Status.VOIDED:
+            return f"red_letter_of: invoice {key} is voided and cannot be reversed"
+        already = self.reversed.get(original.id, Decimal(0))
+        if already - invoice.total > original.total:
+            return f"total: reverses more than the remaining {original.total - already} of {key}"
+        return None
+
+    def count(self, invoice: Invoice | Prepared) -> None:
+        """Count an accepted red-letter invoice (its total is negative)."""
+        original = self.originals[invoice.red_letter_of]
+        self.reversed[original.id] = self.reversed.get(original.id, Decimal(0)) - invoice.total
+        self.counted.add(invoice.red_letter_of)
+
+    def apply(self, actor=None) -> None:
+        by_status: dict[str, list[Stored]] = {}
+        for key in self.counted:
+            original = self.originals[key]
+            if original.status not in (Status.NORMAL, Status.PARTIALLY_RED_FLUSHED):
+                continue
+            fully = self.reversed[original.id] >= original.total
+            status = Status.RED_FLUSHED if fully else Status.PARTIALLY_RED_FLUSHED
+            if status != original.status:
+                by_status.setdefault(status, []).append(original)
+        for status, originals in by_status.items():
+            models.Invoice.objects.filter(id__in=[o.id for o in originals]).update(status=status)
+            models.StatusChange.objects.bulk_create(
+                models.StatusChange(
+                    invoice_id=o.id,
+                    status=status,
+                    previous_status=o.status,
+                    reason="红字发票冲销",
+                    actor=actor,
+                )
+                for o in originals
+            )
 
 
 # --- issuing -------------------------------------------------------------------------------
@@ -146,26 +188,19 @@ def register(invoice: Invoice, actor=None, on: datetime.date | None = None) -> m
         raise RegistryError("a newly issued invoice has status normal")
     problems = errors(validation.validate_invoice(invoice, on or today()))
     if problems:
-        raise RegistryError("; ".join(f"{f.field}: {f.message}" for f in problems), problems)
+        raise RegistryError(checking.describe(problems), problems)
     with transaction.atomic():
         if models.Invoice.objects.filter(code=invoice.code, number=invoice.number).exists():
             raise RegistryError(f"invoice {invoice.key} is already registered")
-        original = _locked_original(invoice)
-        BulkWriter().write([invoice], {invoice.red_letter_of: original.id} if original else None)
-        if original:
-            _apply_red_letter(original, actor)
+        reversals = Reversals([invoice.red_letter_of] if invoice.red_letter_of else [])
+        if invoice.red_letter_of:
+            problem = reversals.problem(invoice)
+            if problem:
+                raise RegistryError(problem)
+            reversals.count(invoice)
+        BulkWriter().write([invoice], reversals.ids)
+        reversals.apply(actor)
     return find_row(invoice.key)
-
-
-def _locked_original(invoice: Invoice) -> models.Invoice | None:
-    if not invoice.red_letter_of:
-        return None
-    key = invoice.red_letter_of
-    original = models.Invoice.objects.select_for_update().filter(code=key.code, number=key.number).first()
-    problem = _red_letter_problem(invoice, original)
-    if problem:
-        raise RegistryError(problem)
-    return original
 
 
 # --- import --------------------------------------------------------------------------------
@@ -201,8 +236,8 @@ class ImportReport:
 @dataclass
 class _Pending:
     line: int
-    invoice: Invoice
-    digest: str
+    key: InvoiceKey
+    invoice: Prepared
 
 
 class Importer:
@@ -223,25 +258,22 @@ class Importer:
         self.seen: dict[InvoiceKey, str] = {}  # key -> content hash, for this import
         self.batch: list[_Pending] = []
 
-    def add(self, line: int, invoice: Invoice) -> None:
-        problems = errors(validation.validate_invoice(invoice, self.on))
-        if problems:
-            self.reject(line, "; ".join(f"{f.field}: {f.message}" for f in problems))
+    def add(self, checked: Checked) -> None:
+        """Take a checked record of the file (see :mod:`yanpiao.registry.checking`)."""
+        if checked.error:
+            self.reject(checked.line, checked.error)
             return
-        digest = content_hash(invoice)
-        earlier = self.seen.get(invoice.key)
+        invoice = checked.invoice
+        key, digest = invoice.key, invoice.digest
+        earlier = self.seen.get(key)
         if earlier is not None:
             if earlier != digest:
-                self.reject(line, f"invoice {invoice.key} appears earlier in this file with other content")
+                self.reject(checked.line, f"invoice {key} appears earlier in this file with other content")
             else:
                 self.report.unchanged += 1
             return
-        self.seen[invoice.key] = digest
-        if invoice.red_letter_of and any(
-            invoice.red_letter_of == p.invoice.red_letter_of for p in self.batch
-        ):
-            self.flush()  # another reversal of the same original must be stored (and counted) first
-        self.batch.append(_Pending(line, invoice, digest))
+        self.seen[key] = digest
+        self.batch.append(_Pending(checked.line, key, invoice))
         if len(self.batch) >= self.batch_size:
             self.flush()
 
@@ -253,104 +285,75 @@ class Importer:
         if not batch:
             return
         with transaction.atomic():
-            existing = _existing_rows([p.invoice.key for p in batch])
+            existing = lookup.find_stored([p.key for p in batch])
             fresh: list[_Pending] = []
             for pending in batch:
-                row = existing.get(pending.invoice.key)
+                row = existing.get(pending.key)
                 if row is None:
                     fresh.append(pending)
                 else:
                     self._merge(pending, row)
             self._write(fresh)
 
-    def _merge(self, pending: _Pending, row: models.Invoice) -> None:
+    def _merge(self, pending: _Pending, stored: Stored) -> None:
         """The invoice is registered already: identical is a no-op, different is an error."""
         invoice = pending.invoice
-        if row.content_hash != pending.digest:
-            self.reject(pending.line, f"invoice {invoice.key} is registered with different content")
-        elif invoice.status == row.status or invoice.status == Status.NORMAL:
+        if stored.content_hash != invoice.digest:
+            self.reject(pending.line, f"invoice {pending.key} is registered with different content")
+        elif invoice.status == stored.status or invoice.status == Status.NORMAL:
             self.report.unchanged += 1
-        elif row.status == Status.NORMAL and invoice.status in (Status.VOIDED, Status.ABNORMAL):
+        elif stored.status == Status.NORMAL and invoice.status in (Status.VOIDED, Status.ABNORMAL):
+            row = models.Invoice.objects.select_for_update().get(pk=stored.id)
             _change_status(row, invoice.status, "imported", self.actor)
             self.report.updated += 1
         else:
             self.reject(
-                pending.line, f"invoice {invoice.key} is {row.status} in the registry, not {invoice.status}"
+                pending.line,
+                f"invoice {pending.key} is {stored.status} in the registry, not {invoice.status}",
             )
 
     def _write(self, fresh: list[_Pending]) -> None:
         """Store new invoices; red-letter invoices whose original is among them go second."""
-        in_batch = {p.invoice.key for p in fresh}
+        in_batch = {p.key for p in fresh}
         self._write_group([p for p in fresh if p.invoice.red_letter_of not in in_batch])
         self._write_group([p for p in fresh if p.invoice.red_letter_of in in_batch])
 
-    def _write_group(self, fresh: list[_Pending]) -> None:
-        if not fresh:
+    def _write_group(self, group: list[_Pending]) -> None:
+        if not group:
             return
-        originals = _existing_rows([p.invoice.red_letter_of for p in fresh if p.invoice.red_letter_of])
+        reversals = Reversals(p.invoice.red_letter_of for p in group if p.invoice.red_letter_of)
         accepted = []
-        for pending in fresh:
-            invoice = pending.invoice
-            if invoice.red_letter_of:
-                problem = _red_letter_problem(invoice, originals.get(invoice.red_letter_of))
+        for pending in group:
+            if pending.invoice.red_letter_of:
+                problem = reversals.problem(pending.invoice)
                 if problem:
                     self.reject(pending.line, problem)
                     continue
+                reversals.count(pending.invoice)
             accepted.append(pending)
-        red_letter_ids = {key: row.id for key, row in originals.items()}
-        self.writer.write([p.invoice for p in accepted], red_letter_ids, [p.digest for p in accepted])
-        for pending in accepted:
-            key = pending.invoice.red_letter_of
-            if key and pending.invoice.status == Status.NORMAL:
-                _apply_red_letter(models.Invoice.objects.get(pk=originals[key].pk), self.actor)
-            elif pending.invoice.status != Status.NORMAL and not key:
-                self._record_imported_status(pending.invoice)
+        self.writer.write_prepared([p.invoice for p in accepted], reversals.ids, actor=self.actor)
+        reversals.apply(self.actor)
         self.report.added += len(accepted)
-
-    def _record_imported_status(self, invoice: Invoice) -> None:
-        row = models.Invoice.objects.get(code=invoice.code, number=invoice.number)
-        models.StatusChange.objects.create(
-            invoice=row,
-            status=invoice.status,
-            previous_status=Status.NORMAL,
-            reason="imported",
-            actor=self.actor,
-        )
 
     def finish(self) -> ImportReport:
         self.flush()
         return self.report
 
 
-def _existing_rows(keys: Iterable[InvoiceKey]) -> dict[InvoiceKey, models.Invoice]:
-    by_code: dict[str, list[str]] = {}
-    for key in keys:
-        by_code.setdefault(key.code, []).append(key.number)
-    if not by_code:
-        return {}
-    condition = Q()
-    for code, numbers in by_code.items():
-        condition |= Q(code=code, number__in=numbers)
-    rows = models.Invoice.objects.filter(condition).only(
-        "id", "code", "number", "status", "total", "content_hash"
-    )
-    return {InvoiceKey(row.code, row.number): row for row in rows}
+def import_file(
+    stream: IO[str], actor=None, on: datetime.date | None = None, workers: int | None = None
+) -> ImportReport:
+    """Import a file of invoice JSON (JSON Lines or an array).
 
-
-def import_file(stream: IO[str], actor=None, on: datetime.date | None = None) -> ImportReport:
-    """Import a file of invoice JSON (JSON Lines or an array)."""
+    ``workers`` processes check the records of a big file (default: the IMPORT_WORKERS setting).
+    """
     importer = Importer(actor=actor, on=on)
-    for record in jsonio.read_records(stream):
-        if record.error:
-            importer.reject(record.line, record.error)
-            continue
-        try:
-            invoice = from_json(record.data)
-        except InvoiceFormatError as exc:
-            importer.reject(record.line, str(exc))
-            continue
-        importer.add(record.line, invoice)
-    return importer.finish()
+    if workers is None:
+        workers = settings.YANPIAO_IMPORT_WORKERS
+    with large_cache():
+        for checked in checking.check_all(jsonio.read_records(stream), importer.on, workers):
+            importer.add(checked)
+        return importer.finish()
 
 
 def export_file(stream: IO[str], fmt: str = "jsonl", status: str | None = None) -> int:

@@ -1,0 +1,34 @@
+"""Content hashes and party fingerprints: stable, so that re-importing recognises stored invoices."""
+
+import datetime
+import hashlib
+import json
+
+from yanpiao.fapiao.invoice import to_json
+from yanpiao.registry import demo
+from yanpiao.registry.convert import content_hash, party_fingerprint, party_values
+from yanpiao.registry.jsonio import dumps
+
+
+def canonical_digest(data) -> str:
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_hashes_are_sha256_of_the_canonical_json():
+    for invoice in demo.generate(300, seed=5, end_date=datetime.date(2026, 6, 30)):
+        data = to_json(invoice)
+        del data["status"]
+        assert content_hash(invoice) == canonical_digest(data)
+        assert party_fingerprint(invoice.seller) == canonical_digest(list(party_values(invoice.seller)))
+
+
+def test_the_status_is_not_part_of_the_content():
+    invoice = next(demo.generate(1, seed=5, end_date=datetime.date(2026, 6, 30)))
+    assert content_hash(invoice) == content_hash(invoice.replace(status="voided"))
+    assert content_hash(invoice) != content_hash(invoice.replace(remarks=invoice.remarks + "。"))
+
+
+def test_exported_lines_are_compact_json_in_field_order():
+    invoice = next(demo.generate(1, seed=5, end_date=datetime.date(2026, 6, 30)))
+    assert dumps(invoice) == json.dumps(to_json(invoice), ensure_ascii=False, separators=(",", ":"))
