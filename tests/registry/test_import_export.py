@@ -3,13 +3,14 @@
 import datetime
 import io
 import json
+from decimal import Decimal
 
 import pytest
 
 from tests import factories
 from yanpiao.fapiao.invoice import to_json
 from yanpiao.registry import checking, demo, jsonio, services
-from yanpiao.registry.models import Invoice, Item
+from yanpiao.registry.models import Invoice, Item, StatusChange
 
 pytestmark = pytest.mark.django_db
 
@@ -153,3 +154,31 @@ def test_workers_check_a_big_file_with_the_same_result(monkeypatch):
     exported = io.StringIO()
     services.export_file(exported)
     assert sorted(exported.getvalue().splitlines()) == sorted(jsonio.dumps(invoice) for invoice in invoices)
+
+
+def test_two_partial_reversals_in_one_file_flush_the_original():
+    original = factories.invoice(type="32")
+    halves = [factories.red_letter(original, Decimal("0.5")) for _ in range(2)]
+    report = services.import_file(jsonl(*[to_json(i) for i in (original, *halves)]))
+    assert report.ok and report.added == 3
+    row = services.find_row(original.key)
+    assert row.status == "red_flushed"
+    assert [(c.previous_status, c.status) for c in row.status_changes.all()] == [("normal", "red_flushed")]
+    third = factories.red_letter(original, Decimal("0.5"))
+    report = services.import_file(jsonl(to_json(third)))
+    assert "reverses more than the remaining 0.00" in report.rejected[0].message
+
+
+def test_an_abnormal_original_can_be_reversed_and_keeps_its_flag():
+    original = factories.invoice(type="32")
+    services.import_file(jsonl(dict(to_json(original), status="abnormal")))
+    report = services.import_file(jsonl(to_json(factories.red_letter(original))))
+    assert report.ok and report.added == 1
+    assert services.find_row(original.key).status == "abnormal"
+
+
+def test_an_invoice_imported_with_a_status_has_that_change_in_its_history():
+    record = dict(good(type="32"), status="voided")
+    services.import_file(jsonl(record))
+    [change] = StatusChange.objects.filter(invoice__number=record["number"])
+    assert (change.previous_status, change.status, change.reason) == ("normal", "voided", "imported")
