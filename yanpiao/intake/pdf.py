@@ -38,7 +38,7 @@ from yanpiao.intake.candidate import TEXT, Candidate, Extraction
 from yanpiao.intake.limits import DEFAULT, Limits, RefusedDocument
 from yanpiao.intake.ocr import TextBox
 
-_lock = threading.Lock()
+PDFIUM_LOCK = threading.Lock()  # pdfium is not thread-safe: every call in the program holds this
 
 # Renders: QR search on a page with text needs ~150 dpi; OCR of a scanned page ~200 dpi.
 QR_RENDER_SCALE = 150 / 72
@@ -56,7 +56,7 @@ def read(data: bytes, limits: Limits = DEFAULT) -> Extraction:
     """Every invoice in the PDF, one candidate per invoice page (``candidate.page`` from 1)."""
     if data.rfind(b"%%EOF") == -1:
         raise RefusedDocument("malformed", "the PDF is truncated: it has no end-of-file marker (%%EOF)")
-    with _lock:
+    with PDFIUM_LOCK:
         document = _open(data)
     try:
         pages = _page_count(document, limits)
@@ -69,7 +69,7 @@ def read(data: bytes, limits: Limits = DEFAULT) -> Extraction:
             candidates += found
             titles.append(page_title)
     finally:
-        with _lock:
+        with PDFIUM_LOCK:
             document.close()
     candidates = _without_list_pages(candidates)
     if not candidates:
@@ -105,7 +105,7 @@ def _open(data: bytes) -> pdfium.PdfDocument:
 
 
 def _page_count(document: pdfium.PdfDocument, limits: Limits) -> int:
-    with _lock:
+    with PDFIUM_LOCK:
         pages = len(document)
     if pages > limits.max_pdf_pages:
         raise RefusedDocument("too_large", f"the PDF has {pages} pages; the limit is {limits.max_pdf_pages}")
@@ -125,7 +125,7 @@ class _Page:
 
 
 def _read_page(document: pdfium.PdfDocument, number: int, limits: Limits) -> tuple[list[Candidate], str]:
-    with _lock:
+    with PDFIUM_LOCK:
         try:
             page = document[number - 1]
         except pdfium.PdfiumError as exc:

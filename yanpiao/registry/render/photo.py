@@ -29,6 +29,7 @@ import pypdfium2 as pdfium
 from PIL import Image
 
 from yanpiao.fapiao.invoice import Invoice
+from yanpiao.intake.pdf import PDFIUM_LOCK
 from yanpiao.registry.render.pdf import render_pdf
 
 DPI_RANGE = (150, 200)
@@ -60,12 +61,13 @@ def simulate_photo(invoice_or_pdf: Invoice | bytes, seed: int) -> bytes:
 
 
 def _render(pdf: bytes, dpi: float) -> np.ndarray:
-    document = pdfium.PdfDocument(pdf)
-    try:
-        bitmap = document[0].render(scale=dpi / 72)
-        return np.array(bitmap.to_pil().convert("RGB"))
-    finally:
-        document.close()
+    with PDFIUM_LOCK:
+        document = pdfium.PdfDocument(pdf)
+        try:
+            bitmap = document[0].render(scale=dpi / 72)
+            return np.array(bitmap.to_pil().convert("RGB"))
+        finally:
+            document.close()
 
 
 def _between(rng: random.Random, low: tuple[int, ...], high: tuple[int, ...]) -> tuple[float, ...]:
