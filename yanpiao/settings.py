@@ -21,6 +21,10 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "yanpiao.security",
     "yanpiao.accounts",
     "yanpiao.registry",
     "yanpiao.verification",
@@ -33,8 +37,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
 ROOT_URLCONF = "yanpiao.urls"
@@ -58,6 +65,77 @@ TEMPLATES = [
 DATABASES = {"default": config.database(HOME)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+
+# --- accounts and passwords (OWASP ASVS level 2) ---------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: counts failures and refuses locked-out log-ins
+    "django.contrib.auth.backends.ModelBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",  # Argon2id
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    # ASVS 6.2: at least 8 characters, 64 and more allowed, no composition rules, common ones refused.
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+]
+AXES_FAILURE_LIMIT = config.integer("YANPIAO_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = config.integer("YANPIAO_LOGIN_COOLOFF_MINUTES", 15, minimum=1) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # per account (existing or not) and per address
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
+OTP_TOTP_ISSUER = "验票 Yanpiao"
+# Sessions: staff sessions end after 30 idle minutes and 12 hours in all (accounts middleware).
+SESSION_COOKIE_AGE = 12 * 3600
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+YANPIAO_STAFF_IDLE_SECONDS = 30 * 60
+YANPIAO_STAFF_ABSOLUTE_SECONDS = 12 * 3600
+# Mail: SMTP when YANPIAO_SMTP_HOST is set; otherwise written to YANPIAO_HOME/outbox/ and logged.
+EMAIL_HOST = config.os.environ.get("YANPIAO_SMTP_HOST", "")
+EMAIL_PORT = config.integer("YANPIAO_SMTP_PORT", 25, minimum=1)
+EMAIL_HOST_USER = config.os.environ.get("YANPIAO_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = config.os.environ.get("YANPIAO_SMTP_PASSWORD", "")
+EMAIL_USE_TLS = config.boolean("YANPIAO_SMTP_STARTTLS", default=False)
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "yanpiao.accounts.outbox.OutboxEmailBackend"
+)
+DEFAULT_FROM_EMAIL = config.os.environ.get("YANPIAO_MAIL_FROM", "验票 Yanpiao <noreply@yanpiao.localhost>")
+YANPIAO_SMS_BACKEND = "yanpiao.accounts.outbox.OutboxSmsBackend"
+YANPIAO_OUTBOX = HOME / "outbox"
+
+# --- transport and browser security -----------------------------------------------------------
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "media-src": ["'self'", "blob:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = config.boolean("YANPIAO_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = 365 * 24 * 3600
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_PROXY_SSL_HEADER = (
+        ("HTTP_X_FORWARDED_PROTO", "https") if config.boolean("YANPIAO_BEHIND_PROXY", default=False) else None
+    )
 
 LANGUAGE_CODE = "zh-hans"
 TIME_ZONE = "Asia/Shanghai"

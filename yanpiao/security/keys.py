@@ -1,0 +1,237 @@
+"""Keys: the master key, and the Tink keysets it protects.
+
+The master key (32 random bytes, base64) comes from ``YANPIAO_MASTER_KEY`` or the file named
+by ``YANPIAO_MASTER_KEY_FILE``; in development it is generated once into
+``YANPIAO_HOME/master.key`` (mode 0600), in production it is required.  It never encrypts
+data itself: it encrypts the keysets, which live in ``YANPIAO_HOME/keys/<name>.json``:
+
+* ``fields`` — AEAD (AES-256-GCM) for sensitive fields (:mod:`yanpiao.security.fields`);
+* ``index`` — a PRF (HMAC-SHA256) for blind indexes and keyed fingerprints;
+* ``backup`` — streaming AEAD (AES-256-GCM-HKDF, 1 MB segments) for backups.
+
+A keyset is created on first use.  :func:`rotate` adds a new primary key; the old keys stay
+in the keyset, so everything written under them keeps decrypting.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import threading
+import time
+from pathlib import Path
+
+import tink
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from tink import aead, prf, secret_key_access, streaming_aead
+
+aead.register()
+prf.register()
+streaming_aead.register()
+
+TEMPLATES = {
+    "fields": aead.aead_key_templates.AES256_GCM,
+    "index": prf.prf_key_templates.HMAC_SHA256,
+    "backup": streaming_aead.streaming_aead_key_templates.AES256_GCM_HKDF_1MB,
+}
+RELOAD_SECONDS = 5.0  # how often a process looks for a keyset rotated by another one
+_NONCE = 12
+
+
+class MasterAead(aead.Aead):
+    """AES-256-GCM under the raw master key: a random nonce before each ciphertext."""
+
+    def __init__(self, key: bytes):
+        if len(key) != 32:
+            raise ImproperlyConfigured("the master key must be 32 bytes (base64 of 32 random bytes)")
+        self._cipher = AESGCM(key)
+
+    def encrypt(self, plaintext: bytes, associated_data: bytes) -> bytes:
+        nonce = secrets.token_bytes(_NONCE)
+        return nonce + self._cipher.encrypt(nonce, plaintext, associated_data)
+
+    def decrypt(self, ciphertext: bytes, associated_data: bytes) -> bytes:
+        try:
+            return self._cipher.decrypt(ciphertext[:_NONCE], ciphertext[_NONCE:], associated_data)
+        except Exception as exc:  # cryptography raises InvalidTag
+            raise tink.TinkError("wrong master key, or a damaged keyset") from exc
+
+
+def home() -> Path:
+    return Path(settings.HOME)
+
+
+def keys_dir() -> Path:
+    return home() / "keys"
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Write a secret file atomically with mode 0600."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as stream:
+        stream.write(data)
+        stream.flush()
+        os.fsync(stream.fileno())
+    os.replace(temporary, path)
+
+
+def master_key() -> bytes:
+    """The raw master key, from the environment, its file, or (development) ``YANPIAO_HOME/master.key``."""
+    text = os.environ.get("YANPIAO_MASTER_KEY", "").strip()
+    file_name = os.environ.get("YANPIAO_MASTER_KEY_FILE", "").strip()
+    if not text and file_name:
+        try:
+            text = Path(file_name).read_text().strip()
+        except OSError as exc:
+            raise ImproperlyConfigured(
+                f"YANPIAO_MASTER_KEY_FILE: cannot read {file_name}: {exc.strerror}"
+            ) from None
+    if not text:
+        path = home() / "master.key"
+        if not path.exists():
+            if settings.PRODUCTION:
+                raise ImproperlyConfigured(
+                    "YANPIAO_MASTER_KEY or YANPIAO_MASTER_KEY_FILE is required when YANPIAO_ENV=production"
+                )
+            _write_private(path, base64.b64encode(secrets.token_bytes(32)) + b"\n")
+        text = path.read_text().strip()
+    try:
+        key = base64.b64decode(text, validate=True)
+    except ValueError:
+        raise ImproperlyConfigured("the master key must be base64 (of 32 random bytes)") from None
+    return key
+
+
+def master_aead() -> MasterAead:
+    return MasterAead(master_key())
+
+
+def _associated_data(name: str) -> bytes:
+    return f"yanpiao keyset {name}".encode()
+
+
+class _Cache:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.handles: dict[str, tuple[tink.KeysetHandle, float, float]] = {}  # name -> handle, mtime, checked
+        self.primitives: dict[tuple[str, type], object] = {}
+
+
+_cache = _Cache()
+
+
+def _path(name: str) -> Path:
+    if name not in TEMPLATES:
+        raise KeyError(f"no keyset called {name!r}")
+    return keys_dir() / f"{name}.json"
+
+
+def _read(name: str) -> tink.KeysetHandle:
+    text = _path(name).read_text()
+    return tink.json_proto_keyset_format.parse_encrypted(text, master_aead(), _associated_data(name))
+
+
+def _store(name: str, handle: tink.KeysetHandle) -> None:
+    text = tink.json_proto_keyset_format.serialize_encrypted(handle, master_aead(), _associated_data(name))
+    _write_private(_path(name), text.encode())
+
+
+def keyset(name: str) -> tink.KeysetHandle:
+    """The keyset ``name``, created on first use; re-read when another process rotated it."""
+    with _cache.lock:
+        now = time.monotonic()
+        cached = _cache.handles.get(name)
+        if cached and now - cached[2] < RELOAD_SECONDS:
+            return cached[0]
+        path = _path(name)
+        if not path.exists():
+            _create(name)
+        mtime = path.stat().st_mtime
+        if cached and cached[1] == mtime:
+            _cache.handles[name] = (cached[0], mtime, now)
+            return cached[0]
+        handle = _read(name)
+        _cache.handles[name] = (handle, mtime, now)
+        _cache.primitives = {k: v for k, v in _cache.primitives.items() if k[0] != name}
+        return handle
+
+
+def _create(name: str) -> None:
+    """Create the keyset unless another process just did (the first writer wins)."""
+    path = _path(name)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    handle = tink.new_keyset_handle(TEMPLATES[name])
+    text = tink.json_proto_keyset_format.serialize_encrypted(handle, master_aead(), _associated_data(name))
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    with os.fdopen(descriptor, "w") as stream:
+        stream.write(text)
+
+
+def primitive(name: str, kind: type):
+    """The Tink primitive (``aead.Aead``, ``prf.PrfSet``, ``streaming_aead.StreamingAead``) of a keyset."""
+    handle = keyset(name)
+    key = (name, kind)
+    found = _cache.primitives.get(key)
+    if found is None or found[0] is not handle:
+        found = _cache.primitives[key] = (handle, handle.primitive(kind))
+    return found[1]
+
+
+def fields_aead() -> aead.Aead:
+    return primitive("fields", aead.Aead)
+
+
+def index_prf() -> prf.Prf:
+    return primitive("index", prf.PrfSet).primary()
+
+
+def backup_streaming() -> streaming_aead.StreamingAead:
+    return primitive("backup", streaming_aead.StreamingAead)
+
+
+def key_ids(name: str) -> tuple[int, list[int]]:
+    """The primary key id of a keyset, and all its key ids."""
+    info = keyset(name).keyset_info()
+    return info.primary_key_id, [key.key_id for key in info.key_info]
+
+
+def rotate(name: str) -> int:
+    """Add a new key to the keyset and make it primary; return its id.  Old keys stay."""
+    from tink.proto import tink_pb2
+
+    with _cache.lock:
+        current = _read(name)
+        keyset_proto = tink_pb2.Keyset.FromString(
+            tink.proto_keyset_format.serialize(current, secret_key_access.TOKEN)
+        )
+        fresh = tink_pb2.Keyset.FromString(
+            tink.proto_keyset_format.serialize(
+                tink.new_keyset_handle(TEMPLATES[name]), secret_key_access.TOKEN
+            )
+        )
+        new_key = fresh.key[0]
+        used = {key.key_id for key in keyset_proto.key}
+        while new_key.key_id in used:  # ids are random 32-bit numbers; a clash is unlikely
+            new_key.key_id = secrets.randbits(31)
+        keyset_proto.key.append(new_key)
+        keyset_proto.primary_key_id = new_key.key_id
+        handle = tink.proto_keyset_format.parse(keyset_proto.SerializeToString(), secret_key_access.TOKEN)
+        _store(name, handle)
+        _cache.handles.pop(name, None)
+        _cache.primitives = {k: v for k, v in _cache.primitives.items() if k[0] != name}
+        return new_key.key_id
+
+
+def forget() -> None:
+    """Drop the cached keysets (tests that switch YANPIAO_HOME or the master key)."""
+    with _cache.lock:
+        _cache.handles.clear()
+        _cache.primitives.clear()
