@@ -2,6 +2,8 @@
 
 import os
 
+from csp.constants import NONCE
+
 from yanpiao import config
 
 ENV = config.environment()
@@ -115,6 +117,8 @@ YANPIAO_OUTBOX = HOME / "outbox"
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
+        "style-src": ["'self'", NONCE],
+        "script-src": ["'self'", NONCE],
         "img-src": ["'self'", "data:", "blob:"],
         "media-src": ["'self'", "blob:"],
         "object-src": ["'none'"],
