@@ -8,6 +8,7 @@ from yanpiao.fapiao.invoice import to_json
 from yanpiao.registry import demo
 from yanpiao.registry.convert import content_hash, party_fingerprint, party_values
 from yanpiao.registry.jsonio import dumps
+from yanpiao.security.fields import keyed_digest
 
 
 def canonical_digest(data) -> str:
@@ -15,12 +16,21 @@ def canonical_digest(data) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def test_hashes_are_sha256_of_the_canonical_json():
+def test_content_hashes_are_sha256_of_the_canonical_json():
     for invoice in demo.generate(300, seed=5, end_date=datetime.date(2026, 6, 30)):
         data = to_json(invoice)
         del data["status"]
         assert content_hash(invoice) == canonical_digest(data)
-        assert party_fingerprint(invoice.seller) == canonical_digest(list(party_values(invoice.seller)))
+
+
+def test_party_fingerprints_are_keyed():
+    """A stolen database cannot confirm a guessed party by hashing it."""
+    for invoice in demo.generate(50, seed=5, end_date=datetime.date(2026, 6, 30)):
+        values = list(party_values(invoice.seller))
+        assert party_fingerprint(invoice.seller) != canonical_digest(values)
+        assert party_fingerprint(invoice.seller) == keyed_digest(
+            json.dumps(values, ensure_ascii=False, separators=(",", ":")).encode(), "party"
+        )
 
 
 def test_the_status_is_not_part_of_the_content():

@@ -13,11 +13,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from yanpiao.security.fields import EncryptedModel, EncryptedTextField, blind_index
+from yanpiao.security.fields import EncryptedModel, EncryptedTextField, blind_index, tax_id_index
 
 EMAIL_INDEX = "user email"
 PHONE_INDEX = "user phone"
-TAX_ID_INDEX = "tax id"
 
 
 class Role(models.TextChoices):
@@ -64,7 +63,7 @@ class Organisation(EncryptedModel):
     created_at = models.DateTimeField(default=timezone.now)
 
     def save(self, *args, **kwargs):
-        self.tax_id_index = blind_index(self.tax_id.strip().upper(), TAX_ID_INDEX) if self.tax_id else ""
+        self.tax_id_index = tax_id_index(self.tax_id)
         return super().save(*args, **kwargs)
 
     def __str__(self):

@@ -17,6 +17,7 @@ from django.utils import timezone
 from yanpiao.fapiao.invoice import Invoice, InvoiceKey, Party
 from yanpiao.registry import models
 from yanpiao.registry.convert import content_hash, party_fingerprint, party_values
+from yanpiao.security.fields import encrypt, tax_id_index
 
 # The ids come last, so that a prepared row is completed by appending them.
 INVOICE_COLUMNS = (
@@ -24,11 +25,14 @@ INVOICE_COLUMNS = (
     "total_in_words", "remarks", "drawer", "payee", "reviewer", "status", "content_hash",
     "id", "seller_id", "buyer_id", "red_letter_of_id", "registered_at",
 )  # fmt: skip
+# Encrypted when written (bound to the row id, known only then): the check code and people's names.
+INVOICE_ENCRYPTED = tuple(INVOICE_COLUMNS.index(c) for c in ("check_code", "drawer", "payee", "reviewer"))
 ITEM_COLUMNS = (
     "line_no", "name", "tax_category_code", "spec", "unit", "quantity", "unit_price", "amount",
     "tax_rate", "tax", "invoice_id",
 )  # fmt: skip
 PARTY_COLUMNS = ("fingerprint", "name", "tax_id", "address", "phone", "bank", "account")
+PARTY_ENCRYPTED = PARTY_COLUMNS[1:]
 STATUS_CHANGE_COLUMNS = ("invoice_id", "status", "previous_status", "reason", "actor_id", "changed_at")
 
 # SQLite allows at most 32766 parameters per statement.
@@ -151,10 +155,17 @@ class BulkWriter:
         if missing:
             ids = reserve_ids(models.Party, len(missing))
             self.party_ids.update(zip(missing, ids, strict=True))
+            rows = []
+            for fingerprint, pk in zip(missing, ids, strict=True):
+                values = wanted[fingerprint][1:]
+                encrypted = [
+                    encrypt(value, "registry_party", column, pk)
+                    for column, value in zip(PARTY_ENCRYPTED, values, strict=True)
+                ]
+                rows.append((fingerprint, *encrypted, tax_id_index(values[1]), pk))
             with connection.cursor() as cursor:
                 cursor.executemany(
-                    _insert_sql("registry_party", (*PARTY_COLUMNS, "id")),
-                    [(*wanted[f], pk) for f, pk in zip(missing, ids, strict=True)],
+                    _insert_sql("registry_party", (*PARTY_COLUMNS, "tax_id_index", "id")), rows
                 )
 
     def write(
@@ -191,8 +202,11 @@ class BulkWriter:
         actor_id = actor.pk if actor is not None else None
         for pk, inv in zip(ids, invoices, strict=True):
             original_id = red_letter_ids[inv.red_letter_of] if inv.red_letter_of else None
+            values = list(inv.invoice)
+            for index in INVOICE_ENCRYPTED:
+                values[index] = encrypt(values[index], "registry_invoice", INVOICE_COLUMNS[index], pk)
             invoice_rows.append(
-                (*inv.invoice, pk, party_ids[inv.seller[0]], party_ids[inv.buyer[0]], original_id, now)
+                (*values, pk, party_ids[inv.seller[0]], party_ids[inv.buyer[0]], original_id, now)
             )
             item_rows += [(*item, pk) for item in inv.items]
             if inv.status != models.Status.NORMAL:

@@ -13,12 +13,14 @@ from decimal import Decimal
 from django.db import connection
 
 from yanpiao.fapiao.invoice import CENT, Invoice, InvoiceKey, Item, Party
+from yanpiao.security.fields import decrypt
 
-_PARTY = "{p}.name, {p}.tax_id, {p}.address, {p}.phone, {p}.bank, {p}.account"
+PARTY_FIELDS = ("name", "tax_id", "address", "phone", "bank", "account")  # all encrypted
+_PARTY = ", ".join(f"{{p}}.{name}" for name in PARTY_FIELDS)
 INVOICE_SQL = f"""
 SELECT i.id, i.type, i.code, i.number, i.issue_date, i.check_code, i.machine_no,
        i.amount, i.tax, i.total, i.total_in_words, i.remarks, i.drawer, i.payee, i.reviewer,
-       i.status, o.code, o.number, {_PARTY.format(p="s")}, {_PARTY.format(p="b")}
+       i.status, o.code, o.number, s.id, {_PARTY.format(p="s")}, b.id, {_PARTY.format(p="b")}
   FROM registry_invoice i
   JOIN registry_party s ON s.id = i.seller_id
   JOIN registry_party b ON b.id = i.buyer_id
@@ -68,6 +70,15 @@ def _optional(text: str) -> Decimal | None:
     return Decimal(text) if text else None
 
 
+def _party(party_id: int, ciphertexts) -> Party:
+    return Party(
+        *(
+            decrypt(value, "registry_party", name, party_id)
+            for name, value in zip(PARTY_FIELDS, ciphertexts, strict=True)
+        )
+    )
+
+
 def dbapi_sql(sql: str) -> str:
     """``sql`` in the placeholder style of the database driver (SQLite's ``?``)."""
     return sql.replace("%s", "?") if connection.vendor == "sqlite" else sql
@@ -113,20 +124,20 @@ def find(key: InvoiceKey) -> Registered | None:
         code=row[2],
         number=row[3],
         issue_date=_date(row[4]),
-        check_code=row[5],
+        check_code=decrypt(row[5], "registry_invoice", "check_code", row[0]),
         machine_no=row[6],
         amount=_amount(row[7]),
         tax=_amount(row[8]),
         total=_amount(row[9]),
         total_in_words=row[10],
         remarks=row[11],
-        drawer=row[12],
-        payee=row[13],
-        reviewer=row[14],
+        drawer=decrypt(row[12], "registry_invoice", "drawer", row[0]),
+        payee=decrypt(row[13], "registry_invoice", "payee", row[0]),
+        reviewer=decrypt(row[14], "registry_invoice", "reviewer", row[0]),
         status=row[15],
         red_letter_of=original,
-        seller=Party(*row[18:24]),
-        buyer=Party(*row[24:30]),
+        seller=_party(row[18], row[19:25]),
+        buyer=_party(row[25], row[26:32]),
         items=items,
     )
     return Registered(row[0], invoice)

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from yanpiao.fapiao import types
 from yanpiao.fapiao.invoice import STATUSES
+from yanpiao.security.fields import EncryptedModel, EncryptedTextField
 
 AMOUNT = {"max_digits": 16, "decimal_places": 2}
 
@@ -24,16 +25,21 @@ class Status(models.TextChoices):
 assert tuple(Status.values) == STATUSES
 
 
-class Party(models.Model):
-    """A seller or buyer exactly as printed; identical parties are stored once."""
+class Party(EncryptedModel):
+    """A seller or buyer exactly as printed; identical parties are stored once.
+
+    Every printed field is encrypted; ``tax_id_index`` finds a party by its tax ID and
+    ``fingerprint`` (a keyed digest of all fields) recognises a party already stored.
+    """
 
     fingerprint = models.CharField(max_length=64, unique=True)
-    name = models.CharField(max_length=200, blank=True)
-    tax_id = models.CharField(max_length=20, blank=True, db_index=True)
-    address = models.CharField(max_length=300, blank=True)
-    phone = models.CharField(max_length=50, blank=True)
-    bank = models.CharField(max_length=200, blank=True)
-    account = models.CharField(max_length=100, blank=True)
+    name = EncryptedTextField(blank=True, default="")
+    tax_id = EncryptedTextField(blank=True, default="")
+    tax_id_index = models.CharField(max_length=32, blank=True, db_index=True)
+    address = EncryptedTextField(blank=True, default="")
+    phone = EncryptedTextField(blank=True, default="")
+    bank = EncryptedTextField(blank=True, default="")
+    account = EncryptedTextField(blank=True, default="")
 
     class Meta:
         verbose_name_plural = "parties"
@@ -42,12 +48,12 @@ class Party(models.Model):
         return self.name or self.tax_id
 
 
-class Invoice(models.Model):
+class Invoice(EncryptedModel):
     type = models.CharField(max_length=2, choices=list(types.NAMES.items()))
     code = models.CharField(max_length=12, blank=True)
     number = models.CharField(max_length=20)
     issue_date = models.DateField()
-    check_code = models.CharField(max_length=20, blank=True)
+    check_code = EncryptedTextField(blank=True, default="")  # proves possession: never in clear
     machine_no = models.CharField(max_length=12, blank=True)
     seller = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="+")
     buyer = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="+")
@@ -56,9 +62,10 @@ class Invoice(models.Model):
     total = models.DecimalField(**AMOUNT)
     total_in_words = models.CharField(max_length=60, blank=True)
     remarks = models.TextField(blank=True)
-    drawer = models.CharField(max_length=50, blank=True)
-    payee = models.CharField(max_length=50, blank=True)
-    reviewer = models.CharField(max_length=50, blank=True)
+    # 开票人, 收款人, 复核: people's names, so encrypted like the parties.
+    drawer = EncryptedTextField(blank=True, default="")
+    payee = EncryptedTextField(blank=True, default="")
+    reviewer = EncryptedTextField(blank=True, default="")
     red_letter_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="red_letter_invoices"
     )

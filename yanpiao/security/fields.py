@@ -64,6 +64,11 @@ def blind_index(value: str, purpose: str) -> str:
     return keys.index_prf().compute(f"{purpose}\0{value}".encode(), INDEX_BYTES).hex()
 
 
+def tax_id_index(tax_id: str) -> str:
+    """The blind index of a 纳税人识别号, shared by registry parties and organisations."""
+    return blind_index((tax_id or "").strip().upper(), "tax id")
+
+
 def keyed_digest(data: bytes, purpose: str) -> str:
     """A keyed sha256 of longer data (content hashes, fingerprints): equality without a dictionary attack."""
     key = keys.index_prf().compute(f"digest key\0{purpose}".encode(), 32)

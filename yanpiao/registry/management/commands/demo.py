@@ -1,8 +1,8 @@
-"""``yanpiao demo --invoices N [--seed S] [--end-date YYYY-MM-DD] [--if-empty]``: fill the registry.
+"""``yanpiao demo --invoices N [--users U] [--seed S] [--end-date YYYY-MM-DD] [--if-empty]``.
 
-Writes N realistic, deterministic demo invoices (see :mod:`yanpiao.registry.demo`) and prints
-one line: what was written, how long it took.  ``--if-empty`` does nothing when the registry
-already holds invoices (``make run`` uses it).
+Writes N realistic, deterministic demo invoices (see :mod:`yanpiao.registry.demo`) and U demo
+accounts (see :mod:`yanpiao.accounts.demo`), and prints what was written and how long it took.
+``--if-empty`` adds no invoices when the registry already holds some (``make run`` uses it).
 """
 
 import datetime
@@ -23,6 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1, help="the same seed gives the same invoices")
         parser.add_argument("--end-date", help="latest issue date, YYYY-MM-DD (default today)")
         parser.add_argument("--if-empty", action="store_true", help="only fill a registry without invoices")
+        parser.add_argument("--users", type=int, default=10, help="demo accounts to create (default 10)")
         parser.add_argument(
             "--documents", metavar="DIR", help="also write PDF, OFD, XML, photo and tampered copies to DIR"
         )
@@ -37,15 +38,26 @@ class Command(BaseCommand):
                 f"--invoices must be between 1 and {MAX_INVOICES:,}, not {count}", returncode=EXIT_USAGE
             )
         end_date = _end_date(options["end_date"])
-        if options["if_empty"]:
-            existing = services.count_invoices()
-            if existing:
-                self.stdout.write(f"the registry already holds {existing:,} invoices; no demo invoices added")
-                self._documents(options)
-                return
-        summary = demo.fill(count, seed=options["seed"], end_date=end_date)
-        self.stdout.write(str(summary))
+        existing = services.count_invoices() if options["if_empty"] else 0
+        if existing:
+            self.stdout.write(f"the registry already holds {existing:,} invoices; no demo invoices added")
+        else:
+            summary = demo.fill(count, seed=options["seed"], end_date=end_date)
+            self.stdout.write(str(summary))
+        self._users(options)
         self._documents(options)
+
+    def _users(self, options):
+        if options["users"] < 1:
+            return
+        from yanpiao.accounts import demo as demo_accounts
+
+        created = demo_accounts.create_users(options["users"], seed=options["seed"])
+        if created:
+            self.stdout.write(
+                f"{len(created)} demo accounts (password {demo_accounts.DEMO_PASSWORD!r}), e.g. "
+                + ", ".join(str(user.email or user.phone) for user in created[:3])
+            )
 
     def _documents(self, options):
         if not options["documents"]:
