@@ -9,6 +9,7 @@ import orjson
 
 from yanpiao.fapiao.invoice import Invoice, InvoiceKey, Item, Party, to_json
 from yanpiao.registry import models
+from yanpiao.security import keys
 from yanpiao.security.fields import keyed_digest
 
 
@@ -33,9 +34,13 @@ def party_values(party: Party) -> tuple[str, ...]:
     return (party.name, party.tax_id, party.address, party.phone, party.bank, party.account)
 
 
-@functools.lru_cache(maxsize=1 << 16)  # the same sellers and buyers come again and again
 def party_fingerprint(party: Party) -> str:
     """A keyed digest of every field: recognises a stored party without revealing it."""
+    return _fingerprint(party, keys.generation())
+
+
+@functools.lru_cache(maxsize=1 << 16)  # the same sellers and buyers come again and again
+def _fingerprint(party: Party, key_generation: int) -> str:
     return keyed_digest(orjson.dumps(list(party_values(party))), "party")
 
 

@@ -71,8 +71,7 @@ def tax_id_index(tax_id: str) -> str:
 
 def keyed_digest(data: bytes, purpose: str) -> str:
     """A keyed sha256 of longer data (content hashes, fingerprints): equality without a dictionary attack."""
-    key = keys.index_prf().compute(f"digest key\0{purpose}".encode(), 32)
-    return hmac.new(key, data, hashlib.sha256).hexdigest()
+    return hmac.new(keys.derived_key(purpose), data, hashlib.sha256).hexdigest()
 
 
 class Ciphertext(str):

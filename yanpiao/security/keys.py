@@ -117,9 +117,11 @@ def _associated_data(name: str) -> bytes:
 
 class _Cache:
     def __init__(self):
+        self.generation = 0  # changes whenever cached keys may have changed
         self.lock = threading.Lock()
         self.handles: dict[str, tuple[tink.KeysetHandle, float, float]] = {}  # name -> handle, mtime, checked
         self.primitives: dict[tuple[str, type], object] = {}
+        self.derived: dict[str, bytes] = {}
 
 
 _cache = _Cache()
@@ -235,3 +237,18 @@ def forget() -> None:
     with _cache.lock:
         _cache.handles.clear()
         _cache.primitives.clear()
+        _cache.derived.clear()
+        _cache.generation += 1
+
+
+def generation() -> int:
+    """A number that changes when :func:`forget` drops the keys: part of the key of derived caches."""
+    return _cache.generation
+
+
+def derived_key(purpose: str) -> bytes:
+    """A 32-byte key for ``purpose``, derived from the ``index`` keyset (cached)."""
+    key = _cache.derived.get(purpose)
+    if key is None:
+        key = _cache.derived[purpose] = index_prf().compute(f"digest key\0{purpose}".encode(), 32)
+    return key
