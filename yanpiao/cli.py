@@ -53,12 +53,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"yanpiao: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
 
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
     try:
         if argv and argv[0] not in NO_DATABASE:
             prepare_database()
         execute_from_command_line(["yanpiao", *argv])
+    except ImproperlyConfigured as exc:
+        print(f"yanpiao: configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except KeyboardInterrupt:

@@ -1,6 +1,10 @@
-"""``yanpiao serve``: run the web site with granian (WSGI)."""
+"""``yanpiao serve [--host H] [--port P] [--workers N] [--tls-cert F --tls-key F]``: run the site
+with granian (WSGI); with a certificate and its key it serves HTTPS (TLS 1.2 at least)."""
+
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from granian.constants import SSLProtocols
 
 
 class Command(BaseCommand):
@@ -10,6 +14,8 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--workers", type=int, default=1)
+        parser.add_argument("--tls-cert", help="PEM certificate (chain): serve HTTPS")
+        parser.add_argument("--tls-key", help="PEM private key of the certificate")
 
     def handle(self, *args, **options):
         from granian import Granian
@@ -19,7 +25,11 @@ class Command(BaseCommand):
             raise CommandError("--port must be between 1 and 65535", returncode=2)
         if options["workers"] < 1:
             raise CommandError("--workers must be at least 1", returncode=2)
-        self.stdout.write(f"Yanpiao is serving at http://{options['host']}:{options['port']}/", ending="\n")
+        tls = _tls(options["tls_cert"], options["tls_key"])
+        scheme = "https" if tls else "http"
+        self.stdout.write(
+            f"Yanpiao is serving at {scheme}://{options['host']}:{options['port']}/", ending="\n"
+        )
         self.stdout.flush()
         Granian(
             target="yanpiao.wsgi:application",
@@ -27,4 +37,19 @@ class Command(BaseCommand):
             port=options["port"],
             interface=Interfaces.WSGI,
             workers=options["workers"],
+            **tls,
         ).serve()
+
+
+def _tls(cert: str | None, key: str | None) -> dict:
+    if not cert and not key:
+        return {}
+    if not (cert and key):
+        raise CommandError("--tls-cert and --tls-key go together", returncode=2)
+    for label, name in (("--tls-cert", cert), ("--tls-key", key)):
+        path = Path(name)
+        if not path.is_file():
+            raise CommandError(f"{label}: no file {name}", returncode=2)
+        if b"-----BEGIN" not in path.read_bytes()[:4096]:
+            raise CommandError(f"{label}: {name} is not a PEM file", returncode=2)
+    return {"ssl_cert": Path(cert), "ssl_key": Path(key), "ssl_protocol_min": SSLProtocols.tls12}
