@@ -36,17 +36,23 @@ def encrypt_existing(apps, schema_editor):
                 updates,
             )
             last = rows[-1][0]
+        people = ("check_code", "drawer", "payee", "reviewer")
         last = 0
         while True:
             cursor.execute(
-                "SELECT id, check_code FROM registry_invoice WHERE id > %s ORDER BY id LIMIT %s",
+                f"SELECT id, {', '.join(people)} FROM registry_invoice WHERE id > %s ORDER BY id LIMIT %s",
                 [last, BATCH],
             )
             rows = cursor.fetchall()
             if not rows:
                 break
-            updates = [(encrypt(code, "registry_invoice", "check_code", pk), pk) for pk, code in rows if code]
-            cursor.executemany("UPDATE registry_invoice SET check_code = %s WHERE id = %s", updates)
+            updates = [
+                (*(encrypt(v, "registry_invoice", c, pk) for c, v in zip(people, values, strict=True)), pk)
+                for pk, *values in rows
+            ]
+            cursor.executemany(
+                f"UPDATE registry_invoice SET {', '.join(f'{c} = %s' for c in people)} WHERE id = %s", updates
+            )
             last = rows[-1][0]
 
 
