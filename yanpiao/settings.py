@@ -40,6 +40,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "yanpiao.accounts.middleware.StaffSessionMiddleware",
+    "yanpiao.accounts.twofactor.TwoFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -88,6 +90,8 @@ AXES_COOLOFF_TIME = config.integer("YANPIAO_LOGIN_COOLOFF_MINUTES", 15, minimum=
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # per account (existing or not) and per address
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+AXES_USERNAME_CALLABLE = "yanpiao.accounts.services.lockout_key"  # blind index: no address in plaintext
+AXES_LOCKOUT_CALLABLE = "yanpiao.accounts.views.locked_out"  # one answer, account or not
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"

@@ -27,6 +27,7 @@ from yanpiao.registry.checking import Checked
 from yanpiao.registry.convert import invoice_rows, load_invoices
 from yanpiao.registry.lookup import Stored
 from yanpiao.registry.models import Status
+from yanpiao.security import audit
 
 
 class RegistryError(Exception):
@@ -107,6 +108,7 @@ def void(key: InvoiceKey, reason: str = "", actor=None) -> models.Invoice:
     with transaction.atomic():
         row = _locked_row(key)
         _change_status(row, Status.VOIDED, reason, actor)
+        audit.record(audit.Action.VOIDED, actor, f"invoice {key}")
     return row
 
 
@@ -115,6 +117,7 @@ def flag_abnormal(key: InvoiceKey, reason: str = "", actor=None) -> models.Invoi
     with transaction.atomic():
         row = _locked_row(key)
         _change_status(row, Status.ABNORMAL, reason, actor)
+        audit.record(audit.Action.FLAGGED, actor, f"invoice {key}")
     return row
 
 
@@ -200,6 +203,7 @@ def register(invoice: Invoice, actor=None, on: datetime.date | None = None) -> m
             reversals.count(invoice)
         BulkWriter().write([invoice], reversals.ids)
         reversals.apply(actor)
+        audit.record(audit.Action.REGISTERED, actor, f"invoice {invoice.key}")
     return find_row(invoice.key)
 
 
@@ -353,13 +357,27 @@ def import_file(
     with large_cache():
         for checked in checking.check_all(jsonio.read_records(stream), importer.on, workers):
             importer.add(checked)
-        return importer.finish()
+        report = importer.finish()
+    audit.record(
+        audit.Action.IMPORTED,
+        actor,
+        "registry",
+        {
+            "added": report.added,
+            "unchanged": report.unchanged,
+            "updated": report.updated,
+            "rejected": len(report.rejected),
+        },
+    )
+    return report
 
 
-def export_file(stream: IO[str], fmt: str = "jsonl", status: str | None = None) -> int:
+def export_file(stream: IO[str], fmt: str = "jsonl", status: str | None = None, actor=None) -> int:
     """Write every registered invoice (optionally of one status) as invoice JSON; return the count."""
     rows = invoice_rows()
     if status:
         rows = rows.filter(status=status)
     invoices = load_invoices(rows)
-    return jsonio.write_array(invoices, stream) if fmt == "json" else jsonio.write_lines(invoices, stream)
+    count = jsonio.write_array(invoices, stream) if fmt == "json" else jsonio.write_lines(invoices, stream)
+    audit.record(audit.Action.EXPORTED, actor, "registry", {"invoices": count, "status": status or "any"})
+    return count

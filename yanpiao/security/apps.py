@@ -5,3 +5,8 @@ class SecurityConfig(AppConfig):
     name = "yanpiao.security"
     label = "security"
     verbose_name = "Security"
+
+    def ready(self):
+        from yanpiao.security import signals
+
+        signals.connect()

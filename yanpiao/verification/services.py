@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from yanpiao.fapiao import compare as comparison
@@ -28,6 +28,7 @@ from yanpiao.intake.candidate import Extraction
 from yanpiao.intake.limits import Limits
 from yanpiao.registry import lookup
 from yanpiao.registry import services as registry
+from yanpiao.security import audit
 from yanpiao.verification.models import Channel, Verification
 
 DESCRIPTIONS = {
@@ -112,17 +113,25 @@ def verify(
             outcome, differences = result.outcome, result.differences
     submitted = {**query.to_json(), "document": document} if document else query.to_json()
     verification_id, checked_at = uuid.uuid4(), timezone.now()
-    _record(
-        verification_id,
-        actor.pk if actor is not None and actor.is_authenticated else None,
-        channel,
-        checked_at,
-        submitted,
-        outcome,
-        [d.to_json() for d in differences],
-        [f.to_json() for f in findings],
-        registered.id if registered else None,
-    )
+    actor_id = actor.pk if actor is not None and actor.is_authenticated else None
+    with transaction.atomic():  # the history row and its audit entry, in one commit
+        _record(
+            verification_id,
+            actor_id,
+            channel,
+            checked_at,
+            submitted,
+            outcome,
+            [d.to_json() for d in differences],
+            [f.to_json() for f in findings],
+            registered.id if registered else None,
+        )
+        audit.record(
+            audit.Action.VERIFICATION,
+            actor_id,
+            f"verification {verification_id}",
+            {"outcome": outcome, "channel": channel, "invoice_id": registered.id if registered else None},
+        )
     revealed = registered.invoice if registered and outcome in comparison.REVEALING else None
     return Result(
         verification_id=verification_id,

@@ -7,7 +7,7 @@ values decrypt throughout); ``--no-reencrypt`` leaves that to a later ``reencryp
 
 from django.core.management.base import BaseCommand, CommandError
 
-from yanpiao.security import keys, rotation
+from yanpiao.security import audit, keys, rotation
 
 
 class Command(BaseCommand):
@@ -50,8 +50,4 @@ class Command(BaseCommand):
 
 
 def _audit(keyset: str, key_id: int) -> None:
-    try:
-        from yanpiao.security import audit
-    except ImportError:  # the audit log arrives with its own change
-        return
-    audit.record("keys.rotated", target=f"keyset {keyset}", detail={"primary_key_id": key_id})
+    audit.record(audit.Action.KEYS_ROTATED, target=f"keyset {keyset}", detail={"primary_key_id": key_id})

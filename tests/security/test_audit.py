@@ -1,0 +1,451 @@
+"""The audit log: the chain, the triggers, tampering found and named, checkpoints, the command."""
+
+import base64
+import contextlib
+import hashlib
+import importlib
+import io
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+from decimal import Decimal
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import call_command
+from django.db import DatabaseError, connection, connections, transaction
+from django.test import RequestFactory
+
+from yanpiao.security import audit, keys
+from yanpiao.security.fields import blind_index
+
+pytestmark = pytest.mark.django_db
+
+TABLE = audit.TABLE
+append_only = importlib.import_module("yanpiao.security.migrations.0002_audit_table_append_only")
+
+
+@pytest.fixture(autouse=True)
+def home(settings, tmp_path):
+    """A data folder of its own: master key, signing key and checkpoints."""
+    settings.HOME = tmp_path
+    keys.forget()
+    yield tmp_path
+    keys.forget()
+
+
+@contextlib.contextmanager
+def bypassing_triggers():
+    """What an intruder with the database in hand can do: switch the triggers off for a while."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ALTER TABLE {TABLE} DISABLE TRIGGER USER")
+        else:
+            for statement in append_only.drop_triggers(connection.vendor):
+                cursor.execute(statement)
+        yield cursor
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ALTER TABLE {TABLE} ENABLE TRIGGER USER")
+        else:
+            for statement in append_only.triggers(connection.vendor):
+                cursor.execute(statement)
+
+
+def record_some(count=5):
+    return [
+        audit.record(
+            audit.Action.VERIFICATION, target=f"invoice 011001600111/{n:08}", detail={"outcome": "authentic"}
+        )
+        for n in range(count)
+    ]
+
+
+def row(id):
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT previous_hash, entry_hash, action, target FROM {TABLE} WHERE id = %s", [id])
+        return cursor.fetchone()
+
+
+def test_entries_form_a_chain():
+    ids = record_some(4)
+    assert ids == list(range(ids[0], ids[0] + 4))
+    for previous, current in zip(ids, ids[1:], strict=False):
+        assert row(current)[0] == row(previous)[1]
+    report = audit.verify()
+    assert report.ok, report.reason
+    assert report.count == report.head_id == ids[-1]
+    assert report.summary() == f"audit log intact: {ids[-1]} entries, no checkpoint yet"
+
+
+def test_first_entry_follows_zeros_and_hash_is_reproducible():
+    ids = record_some(1)
+    entry = audit.tail(1)[0]
+    expected_previous = audit.GENESIS if ids[0] == 1 else row(ids[0] - 1)[1]
+    assert entry.previous_hash == expected_previous
+    fields = {
+        "id": entry.id,
+        "at": audit.instant(entry.at),
+        "actor_id": None,
+        "action": "verification",
+        "target": entry.target,
+        "detail": {"outcome": "authentic"},
+    }
+    text = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert entry.entry_hash == hashlib.sha256(f"{entry.previous_hash}\n{text}".encode()).hexdigest()
+
+
+def test_details_are_stored_as_they_are_hashed():
+    audit.record(
+        audit.Action.EXPORTED,
+        target="export 7",
+        detail={"total": Decimal("12.50"), "rows": 3, "z": [1, "二"]},
+    )
+    assert audit.tail(1)[0].detail == {"total": "12.50", "rows": 3, "z": [1, "二"]}
+    assert audit.verify().ok
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [f"UPDATE {TABLE} SET target = 'nothing happened'", f"DELETE FROM {TABLE}", f"TRUNCATE {TABLE}"],
+    ids=["update", "delete", "truncate"],
+)
+def test_database_refuses_changes(statement):
+    if statement.startswith("TRUNCATE") and connection.vendor != "postgresql":
+        pytest.skip("SQLite has no TRUNCATE")
+    record_some(2)
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(statement)
+    assert audit.verify().ok
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "target = 'invoice 011001600111/99999999'",
+        "action = 'registry.exported'",
+        "actor_id = 1",
+        """detail = '{"outcome":"not_found"}'""",
+        "id = id + 1000",
+    ],
+)
+def test_an_edited_entry_is_named(change):
+    ids = record_some(5)
+    with bypassing_triggers() as cursor:
+        cursor.execute(f"UPDATE {TABLE} SET {change} WHERE id = %s", [ids[2]])
+    report = audit.verify()
+    assert not report.ok
+    assert report.first_bad_id == ids[2]
+    assert report.reason.startswith(f"audit entry {ids[2]} was ")
+
+
+def test_an_edited_time_is_named():
+    ids = record_some(3)
+    with bypassing_triggers() as cursor:
+        shifted = "at - interval '1 hour'" if connection.vendor == "postgresql" else "datetime(at, '-1 hour')"
+        cursor.execute(f"UPDATE {TABLE} SET at = {shifted} WHERE id = %s", [ids[1]])
+    report = audit.verify()
+    assert (report.ok, report.first_bad_id, report.reason) == (
+        False,
+        ids[1],
+        f"audit entry {ids[1]} was altered",
+    )
+
+
+def test_an_entry_rewritten_with_a_fresh_hash_is_named():
+    ids = record_some(5)
+    previous_hash = row(ids[1])[0]
+    forged = audit.tail(5)[1]
+    new_hash = audit.entry_hash(
+        previous_hash,
+        forged.id,
+        audit.instant(forged.at),
+        None,
+        "verification",
+        "forged",
+        {"outcome": "authentic"},
+    )
+    with bypassing_triggers() as cursor:
+        cursor.execute(
+            f"UPDATE {TABLE} SET target = 'forged', entry_hash = %s WHERE id = %s", [new_hash, ids[1]]
+        )
+    report = audit.verify()
+    assert (report.ok, report.first_bad_id) == (False, ids[1])
+    assert report.reason == f"audit entry {ids[1]} was altered (entry {ids[2]} no longer follows it)"
+
+
+def test_a_deleted_entry_is_named():
+    ids = record_some(5)
+    with bypassing_triggers() as cursor:
+        cursor.execute(f"DELETE FROM {TABLE} WHERE id = %s", [ids[2]])
+    report = audit.verify()
+    assert (report.ok, report.first_bad_id, report.reason) == (
+        False,
+        ids[2],
+        f"audit entry {ids[2]} was deleted",
+    )
+
+
+def test_deleted_last_entries_are_found_through_the_checkpoint():
+    ids = record_some(5)
+    audit.checkpoint()
+    with bypassing_triggers() as cursor:
+        cursor.execute(f"DELETE FROM {TABLE} WHERE id >= %s", [ids[3]])
+    report = audit.verify()
+    assert (report.ok, report.first_bad_id) == (False, ids[3])
+    assert report.reason.startswith(f"audit entry {ids[3]} was deleted (the checkpoint of ")
+
+
+def test_without_a_checkpoint_a_shortened_log_looks_intact():
+    """Why checkpoints exist: the chain alone cannot tell a short log from a cut one."""
+    ids = record_some(5)
+    with bypassing_triggers() as cursor:
+        cursor.execute(f"DELETE FROM {TABLE} WHERE id >= %s", [ids[3]])
+    assert audit.verify().ok
+
+
+def test_a_rewritten_head_is_found_through_the_checkpoint():
+    ids = record_some(3)
+    audit.checkpoint()
+    head = audit.tail(1)[0]
+    new_hash = audit.entry_hash(
+        head.previous_hash, head.id, audit.instant(head.at), None, "verification", "x", {}
+    )
+    with bypassing_triggers() as cursor:
+        cursor.execute(
+            f"UPDATE {TABLE} SET target = 'x', detail = '{{}}', entry_hash = %s WHERE id = %s",
+            [new_hash, ids[-1]],
+        )
+    report = audit.verify()
+    assert (report.ok, report.first_bad_id) == (False, ids[-1])
+    assert report.reason.startswith(f"audit entry {ids[-1]} was altered: it does not match the checkpoint")
+
+
+def test_checkpoints_are_signed_with_the_published_key(home):
+    ids = record_some(2)
+    signed = audit.checkpoint()
+    assert (signed["id"], signed["hash"]) == (ids[-1], row(ids[-1])[1])
+    line = json.loads((home / "audit" / "checkpoints.jsonl").read_text().splitlines()[-1])
+    assert line == signed
+    published = Ed25519PublicKey.from_public_bytes(
+        bytes.fromhex((home / "audit" / "signing-key.pub").read_text())
+    )
+    message = (
+        b"yanpiao audit checkpoint\n"
+        + json.dumps(
+            {"at": line["at"], "hash": line["hash"], "id": line["id"]}, separators=(",", ":")
+        ).encode()
+    )
+    published.verify(bytes.fromhex(line["signature"]), message)  # raises if it does not hold
+    secret = home / "keys" / "audit-signing.key"
+    assert secret.stat().st_mode & 0o777 == 0o600
+    raw = audit.signing_key().private_bytes_raw()
+    assert raw not in secret.read_bytes() and raw.hex().encode() not in secret.read_bytes()
+    report = audit.verify()
+    assert report.ok and report.last_checkpoint_id == ids[-1]
+
+
+@pytest.mark.parametrize("forgery", ["signature", "id", "foreign key"])
+def test_a_forged_checkpoint_is_detected(home, forgery):
+    record_some(3)
+    audit.checkpoint()
+    path = home / "audit" / "checkpoints.jsonl"
+    line = json.loads(path.read_text())
+    if forgery == "signature":
+        line["signature"] = ("0" if line["signature"][0] != "0" else "1") + line["signature"][1:]
+    elif forgery == "id":
+        line["id"] += 1
+    else:
+        intruder = Ed25519PrivateKey.generate()
+        message = audit._checkpoint_message(line["id"] + 5, "f" * 64, line["at"])
+        line.update(id=line["id"] + 5, hash="f" * 64, signature=intruder.sign(message).hex())
+        line["key"] = intruder.public_key().public_bytes_raw().hex()
+    path.write_text(json.dumps(line) + "\n")
+    report = audit.verify()
+    assert not report.ok
+    assert report.reason == f"checkpoint on line 1 of {path} has a bad signature"
+
+
+def test_a_damaged_checkpoint_line_is_reported(home):
+    record_some(1)
+    audit.checkpoint()
+    path = home / "audit" / "checkpoints.jsonl"
+    path.write_text(path.read_text() + "{not json\n")
+    report = audit.verify()
+    assert not report.ok and report.reason == f"checkpoint on line 2 of {path} is damaged"
+
+
+def test_a_checkpoint_is_written_every_n_entries(home, settings, django_capture_on_commit_callbacks):
+    settings.YANPIAO_AUDIT_CHECKPOINT_EVERY = 3
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        ids = record_some(3)
+    assert len(callbacks) == 1
+    lines = (home / "audit" / "checkpoints.jsonl").read_text().splitlines()
+    assert [json.loads(line)["id"] for line in lines] == [ids[-1]]
+    assert audit.verify().last_checkpoint_id == ids[-1]
+
+
+def test_no_automatic_checkpoint_when_turned_off(home, settings, django_capture_on_commit_callbacks):
+    settings.YANPIAO_AUDIT_CHECKPOINT_EVERY = 0
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        record_some(3)
+    assert callbacks == [] and not (home / "audit" / "checkpoints.jsonl").exists()
+
+
+# --- account events ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def alice():
+    return get_user_model().objects.create_user(email="Alice@Example.com", password="correct horse battery")
+
+
+def all_text():
+    return " ".join(
+        f"{e.action} {e.target} {json.dumps(e.detail, ensure_ascii=False)}" for e in audit.tail(50)
+    )
+
+
+def test_signup_is_recorded_without_the_address(alice):
+    entry = audit.tail(1)[0]
+    assert (entry.action, entry.target, entry.detail) == (
+        "user.signup",
+        f"user {alice.pk}",
+        {"role": "taxpayer"},
+    )
+    assert "alice" not in all_text().lower()
+
+
+def test_login_is_recorded(client, alice):
+    client.force_login(alice)
+    entry = audit.tail(1)[0]
+    assert (entry.action, entry.actor_id, entry.target) == ("user.login", alice.pk, f"user {alice.pk}")
+
+
+def test_failed_login_is_recorded_by_blind_index_only(alice):
+    request = RequestFactory().post("/accounts/login/")
+    assert authenticate(request, username="alice@example.com", password="wrong password") is None
+    entry = audit.tail(1)[0]
+    assert entry.action == "user.login_failed" and entry.actor_id is None
+    assert entry.target == f"login {blind_index('alice@example.com', 'audit login')}"
+    assert "alice" not in all_text().lower() and "example.com" not in all_text()
+
+
+def test_role_changes_are_recorded(alice):
+    alice.role = "auditor"
+    alice.save()
+    entry = audit.tail(1)[0]
+    assert (entry.action, entry.target) == ("user.role_changed", f"user {alice.pk}")
+    assert entry.detail == {"role": ["taxpayer", "auditor"]}
+    alice.display_name = "A."
+    alice.save()
+    alice.save(update_fields=["last_login"])
+    assert audit.tail(1)[0].id == entry.id
+    assert audit.verify().ok
+
+
+# --- the command -------------------------------------------------------------------------------
+
+
+def command(*argv):
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command("audit", *argv, stdout=out, stderr=err)
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    return code, out.getvalue().strip(), err.getvalue().strip()
+
+
+def test_command_checkpoint_then_verify():
+    ids = record_some(3)
+    code, out, _ = command("checkpoint")
+    assert code == 0 and out.startswith(f"checkpoint at id {ids[-1]}: {row(ids[-1])[1]} signed at ")
+    assert command("verify") == (
+        0,
+        f"audit log intact: {ids[-1]} entries, last checkpoint at id {ids[-1]}",
+        "",
+    )
+    code, out, _ = command("tail", "-n", "2")
+    assert code == 0 and [line.split()[0] for line in out.splitlines()] == [str(i) for i in ids[-2:]]
+
+
+def test_command_names_the_altered_entry():
+    ids = record_some(3)
+    with bypassing_triggers() as cursor:
+        cursor.execute(f"UPDATE {TABLE} SET target = 'x' WHERE id = %s", [ids[1]])
+    assert command("verify") == (1, "", f"audit entry {ids[1]} was altered")
+
+
+def test_cli_from_a_fresh_home_with_concurrent_writers(tmp_path):
+    """Three processes append at once to one SQLite file; the chain stays whole, then a change is named."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
+    env["YANPIAO_HOME"] = str(tmp_path / "cli")
+    yanpiao = [sys.executable, "-m", "yanpiao.cli"]
+    done = subprocess.run([*yanpiao, "audit", "verify"], env=env, capture_output=True, text=True)
+    assert (done.returncode, done.stdout.strip()) == (0, "audit log intact: 0 entries, no checkpoint yet")
+    script = (
+        "from yanpiao.security import audit\n"
+        "for n in range(100): audit.record('verification', target=f'invoice {n}')\n"
+    )
+    writers = [subprocess.Popen([*yanpiao, "shell", "-c", script], env=env) for _ in range(3)]
+    assert [writer.wait(timeout=120) for writer in writers] == [0, 0, 0]
+    done = subprocess.run([*yanpiao, "audit", "checkpoint"], env=env, capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.startswith("checkpoint at id 300: ")
+    done = subprocess.run([*yanpiao, "audit", "verify"], env=env, capture_output=True, text=True)
+    assert (done.returncode, done.stdout.strip()) == (
+        0,
+        "audit log intact: 300 entries, last checkpoint at id 300",
+    )
+
+    database = sqlite3.connect(tmp_path / "cli" / "yanpiao.sqlite3", isolation_level=None)
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        database.execute(f"DELETE FROM {TABLE} WHERE id = 120")
+    database.execute(f"DROP TRIGGER {TABLE}_no_delete")
+    database.execute(f"DELETE FROM {TABLE} WHERE id = 120")
+    database.close()
+    done = subprocess.run([*yanpiao, "audit", "verify"], env=env, capture_output=True, text=True)
+    assert (done.returncode, done.stderr.strip()) == (1, "audit entry 120 was deleted")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_threads_keep_one_chain():
+    if connection.vendor != "postgresql":
+        pytest.skip("the in-memory SQLite test database is shared by threads; see the CLI test for SQLite")
+    start = audit.head()[0]
+    errors = []
+
+    def write():
+        try:
+            for n in range(50):
+                audit.record(audit.Action.VERIFICATION, target=f"thread {n}")
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=write) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert audit.head()[0] == start + 200
+    assert audit.verify().ok
+
+
+def test_a_wrong_master_key_is_reported(home):
+    record_some(1)
+    audit.checkpoint()
+    (home / "master.key").write_text(base64.b64encode(bytes(32)).decode())
+    keys.forget()
+    audit._signing_keys.clear()
+    report = audit.verify()
+    assert not report.ok and "signing key does not decrypt" in report.reason

@@ -1,0 +1,220 @@
+"""Account pages: thin adapters over :mod:`yanpiao.accounts.services` and Django's auth views."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import SetPasswordForm
+from django.core.exceptions import ValidationError
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.views.decorators.http import require_GET, require_http_methods
+
+from yanpiao.accounts import forms, services
+from yanpiao.accounts.models import OneTimeCode, looks_like_email, normalize_phone
+
+PENDING_PHONE = "accounts_pending_phone"  # session key: the number a code was just sent to
+Purpose = OneTimeCode.Purpose
+
+
+def site_url(request) -> str:
+    return request.build_absolute_uri("/")
+
+
+def _rendered(request, template, context, form=None):
+    return render(request, template, context, status=400 if form is not None and form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request):
+    form = forms.SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        login = form.cleaned_data["login"]
+        try:
+            services.register(
+                login,
+                form.cleaned_data["password1"],
+                consent=form.cleaned_data["consent"],
+                site_url=site_url(request),
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            if form.by_phone:
+                request.session[PENDING_PHONE] = login
+                messages.info(request, "验证码已发送到您的手机，10 分钟内有效。")
+                return redirect("accounts:confirm_phone")
+            return render(request, "accounts/signup_done.html", {"address": login})
+    return _rendered(request, "accounts/signup.html", {"form": form}, form)
+
+
+@require_http_methods(["GET", "POST"])
+def confirm_email(request, token):
+    if request.method == "POST":
+        try:
+            services.confirm_email(token)
+        except services.CodeInvalid:
+            return render(request, "accounts/link_invalid.html", status=400)
+        messages.success(request, "邮箱已确认，请登录。")
+        return redirect("accounts:login")
+    # Following the link only shows a button: mail scanners that open links do not use it up.
+    if services.link_user(token, Purpose.CONFIRM_EMAIL) is None:
+        return render(request, "accounts/link_invalid.html", status=400)
+    return render(request, "accounts/confirm_email.html")
+
+
+@require_http_methods(["GET", "POST"])
+def confirm_phone(request):
+    initial = {"phone": request.session.get(PENDING_PHONE, "")}
+    if request.method == "POST" and "resend" in request.POST:
+        services.resend_phone_confirmation(request.POST.get("phone", ""))
+        messages.info(request, "如果该号码待确认，新的验证码已发送。")
+        return redirect("accounts:confirm_phone")
+    form = forms.ConfirmPhoneForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.confirm_phone(form.cleaned_data["phone"], form.cleaned_data["code"])
+        except services.CodeInvalid as error:
+            form.add_error("code", str(error))
+        else:
+            request.session.pop(PENDING_PHONE, None)
+            messages.success(request, "手机号已确认，请登录。")
+            return redirect("accounts:login")
+    return _rendered(request, "accounts/confirm_phone.html", {"form": form}, form)
+
+
+class LoginView(auth_views.LoginView):
+    form_class = forms.LoginForm
+    template_name = "accounts/login.html"
+
+    def form_invalid(self, form):
+        user = getattr(form, "unconfirmed_user", None)
+        if user is not None:
+            login = form.cleaned_data["username"]
+            services.send_confirmation(user, login, site_url(self.request))
+            if not looks_like_email(login):
+                self.request.session[PENDING_PHONE] = normalize_phone(login)
+                messages.info(self.request, form.error_messages["unconfirmed"])
+                return redirect("accounts:confirm_phone")
+        return super().form_invalid(form)
+
+    def form_valid(self, form):
+        services.forget_failed_logins(form.get_user())
+        return super().form_valid(form)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(expired="expired" in self.request.GET, **kwargs)
+
+
+def locked_out(request, original_response=None, credentials=None):
+    """django-axes's answer once a login or an address is locked (``AXES_LOCKOUT_CALLABLE``).
+
+    The same page and status whether the account exists or not.
+    """
+    minutes = round(settings.AXES_COOLOFF_TIME * 60)
+    context = {"form": forms.LoginForm(request), "locked_out": True, "minutes": minutes}
+    return render(request, "accounts/login.html", context, status=settings.AXES_HTTP_RESPONSE_CODE)
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's: asks for the current password; keeps this session, ends the others."""
+
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:me")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.password_changed(self.request.user)
+        messages.success(self.request, "密码已更改；其他设备上的登录已退出。")
+        return response
+
+
+@require_http_methods(["GET", "POST"])
+def password_reset(request):
+    form = forms.PasswordResetRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        login = form.cleaned_data["login"]
+        services.request_password_reset(login, site_url(request))
+        if not looks_like_email(login):
+            request.session[PENDING_PHONE] = login
+            messages.info(request, "如果该手机号已注册，验证码已发送，10 分钟内有效。")
+            return redirect("accounts:password_reset_sms")
+        return render(request, "accounts/password_reset_sent.html")
+    return _rendered(request, "accounts/password_reset.html", {"form": form}, form)
+
+
+@require_http_methods(["GET", "POST"])
+def password_reset_link(request, token):
+    user = services.link_user(token, Purpose.RESET_PASSWORD)
+    if user is None:
+        return render(request, "accounts/link_invalid.html", status=400)
+    form = SetPasswordForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.reset_password_with_link(token, form.cleaned_data["new_password1"])
+        except services.CodeInvalid:
+            return render(request, "accounts/link_invalid.html", status=400)
+        except ValidationError as error:
+            form.add_error("new_password1", error)
+        else:
+            messages.success(request, "密码已重设，请用新密码登录。")
+            return redirect("accounts:login")
+    return _rendered(request, "accounts/password_reset_link.html", {"form": form}, form)
+
+
+@require_http_methods(["GET", "POST"])
+def password_reset_sms(request):
+    initial = {"phone": request.session.get(PENDING_PHONE, "")}
+    form = forms.SmsPasswordResetForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.reset_password_with_code(data["phone"], data["code"], data["password1"])
+        except services.CodeInvalid as error:
+            form.add_error("code", str(error))
+        except ValidationError as error:
+            form.add_error("password1", error)
+        else:
+            request.session.pop(PENDING_PHONE, None)
+            messages.success(request, "密码已重设，请用新密码登录。")
+            return redirect("accounts:login")
+    return _rendered(request, "accounts/password_reset_sms.html", {"form": form}, form)
+
+
+@login_required
+@require_GET
+def me(request):
+    return render(request, "accounts/me.html", {"delete_form": forms.DeleteAccountForm(request.user)})
+
+
+@login_required
+@require_GET
+def my_data(request):
+    response = JsonResponse(
+        services.export_user_data(request.user), json_dumps_params={"ensure_ascii": False, "indent": 2}
+    )
+    response["Content-Disposition"] = 'attachment; filename="yanpiao-my-data.json"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def delete_account(request):
+    form = forms.DeleteAccountForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = request.user
+        logout(request)
+        services.delete_account(user)
+        messages.success(request, "账户已删除。")
+        return redirect(settings.LOGOUT_REDIRECT_URL)
+    return _rendered(request, "accounts/delete.html", {"form": form}, form)
+
+
+@require_GET
+def privacy(request):
+    return render(request, "accounts/privacy.html", {"version": services.PRIVACY_NOTICE_VERSION})

@@ -1,0 +1,29 @@
+"""The audit log: one row per security-relevant event, each chained to the one before by its hash.
+
+Rows are written only by :func:`yanpiao.security.audit.record`, which assigns the id (1, 2, 3 …)
+and the hashes.  The table is not managed by Django: migration 0002 creates it, its indexes
+and the triggers that refuse UPDATE and DELETE, so Django never alters or empties it (``flush``,
+as run between transactional tests, would be refused by those triggers).  A change of columns
+or indexes therefore needs a hand-written migration.
+"""
+
+from django.db import models
+
+
+class AuditEntry(models.Model):
+    id = models.BigIntegerField(primary_key=True)  # the sequence number, assigned by audit.record
+    at = models.DateTimeField()
+    actor_id = models.BigIntegerField(null=True, blank=True, db_index=True)  # a user id; no foreign key
+    action = models.CharField(max_length=64, db_index=True)
+    target = models.TextField(blank=True)  # e.g. "invoice 011001600111/12345678"; never personal data
+    detail = models.JSONField(default=dict, blank=True)  # never personal data either
+    previous_hash = models.CharField(max_length=64)
+    entry_hash = models.CharField(max_length=64)
+
+    class Meta:
+        managed = False
+        ordering = ["id"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self):
+        return f"audit entry {self.id}: {self.action} {self.target}".rstrip()

@@ -1,0 +1,68 @@
+"""Audit entries for account events: sign-ups, log-ins, failed log-ins and changes of role.
+
+Connected by :meth:`yanpiao.security.apps.SecurityConfig.ready`.  A failed log-in is recorded
+with a keyed blind index of the submitted login, never the e-mail address or phone number.
+"""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.db.models.signals import post_save, pre_save
+
+from yanpiao.security import audit
+from yanpiao.security.fields import blind_index
+
+LOGIN_INDEX = "audit login"
+GUARDED = ("role", "is_staff", "is_superuser")  # the fields that grant powers
+
+
+def login_index(credentials: dict) -> str:
+    user_model = get_user_model()
+    for name in ("username", user_model.USERNAME_FIELD, "email", "phone", "login"):
+        value = credentials.get(name)
+        if isinstance(value, str) and value.strip():
+            return blind_index(value.strip().lower(), LOGIN_INDEX)
+    return ""
+
+
+def logged_in(sender, request, user, **kwargs):
+    audit.record(audit.Action.LOGIN, actor=user, target=f"user {user.pk}")
+
+
+def login_failed(sender, credentials, request=None, **kwargs):
+    index = login_index(credentials)
+    audit.record(audit.Action.LOGIN_FAILED, target=f"login {index}" if index else "")
+
+
+def remember_powers(sender, instance, raw=False, update_fields=None, **kwargs):
+    """Before a user is saved, load the fields that grant powers, to compare after."""
+    if raw or instance._state.adding or instance.pk is None:
+        return
+    if update_fields is not None and not set(update_fields) & set(GUARDED):
+        return
+    instance._audit_powers = sender.objects.filter(pk=instance.pk).values(*GUARDED).first()
+
+
+def user_saved(sender, instance, created, raw=False, **kwargs):
+    if raw:
+        return
+    if created:
+        audit.record(audit.Action.SIGNUP, target=f"user {instance.pk}", detail={"role": instance.role})
+        return
+    before = instance.__dict__.pop("_audit_powers", None)
+    if not before:
+        return
+    changes = {
+        name: [before[name], getattr(instance, name)]
+        for name in GUARDED
+        if before[name] != getattr(instance, name)
+    }
+    if changes:
+        audit.record(audit.Action.ROLE_CHANGED, target=f"user {instance.pk}", detail=changes)
+
+
+def connect() -> None:
+    user_model = get_user_model()
+    user_logged_in.connect(logged_in, dispatch_uid="yanpiao.audit.login")
+    user_login_failed.connect(login_failed, dispatch_uid="yanpiao.audit.login_failed")
+    pre_save.connect(remember_powers, sender=user_model, dispatch_uid="yanpiao.audit.user_pre_save")
+    post_save.connect(user_saved, sender=user_model, dispatch_uid="yanpiao.audit.user_post_save")
