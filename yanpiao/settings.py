@@ -19,6 +19,7 @@ ALLOWED_HOSTS = [
 ]
 
 INSTALLED_APPS = [
+    "yanpiao.accounts",  # first: its createsuperuser replaces django.contrib.auth's
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -27,7 +28,6 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "yanpiao.security",
-    "yanpiao.accounts",
     "yanpiao.registry",
     "yanpiao.verification",
     "yanpiao.web",
@@ -88,7 +88,7 @@ AUTH_PASSWORD_VALIDATORS = [
 AXES_FAILURE_LIMIT = config.integer("YANPIAO_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = config.integer("YANPIAO_LOGIN_COOLOFF_MINUTES", 15, minimum=1) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # per account (existing or not) and per address
-AXES_RESET_ON_SUCCESS = True
+AXES_RESET_ON_SUCCESS = False  # the log-in view clears only the account's own failures
 AXES_VERBOSE = False
 AXES_USERNAME_CALLABLE = "yanpiao.accounts.services.lockout_key"  # blind index: no address in plaintext
 AXES_LOCKOUT_CALLABLE = "yanpiao.accounts.views.locked_out"  # one answer, account or not

@@ -11,6 +11,7 @@ import random
 from dataclasses import dataclass
 
 from django.db.models import Count
+from django.utils import timezone
 
 from yanpiao.accounts.models import Organisation, Role, User
 from yanpiao.registry import models as registry
@@ -68,6 +69,9 @@ def create_users(count: int, seed: int = 1) -> list[User]:
             organisation=organisation,
             is_staff=account.role == Role.ADMIN,
             is_superuser=account.role == Role.ADMIN,
+            email_confirmed_at=timezone.now() if account.email else None,
+            phone_confirmed_at=timezone.now() if account.phone else None,
+            privacy_consent_at=timezone.now(),
         )
         created.append(user)
     return created

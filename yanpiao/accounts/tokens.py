@@ -73,7 +73,9 @@ def create_token(user, name: str, scopes: Iterable[str], days: int = DEFAULT_DAY
     )
     from yanpiao.security import audit
 
-    audit.record(audit.Action.TOKEN_CREATED, actor=user, target=f"api_token:{token.pk}", detail={"scopes": scopes})
+    audit.record(
+        audit.Action.TOKEN_CREATED, actor=user, target=f"api_token:{token.pk}", detail={"scopes": scopes}
+    )
     return token, secret
 
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.db import connection
 
+from yanpiao import dbapi
 from yanpiao.fapiao.invoice import CENT, Invoice, InvoiceKey, Item, Party
 from yanpiao.security.fields import decrypt
 
@@ -79,29 +80,14 @@ def _party(party_id: int, ciphertexts) -> Party:
     )
 
 
-def dbapi_sql(sql: str) -> str:
-    """``sql`` in the placeholder style of the database driver (SQLite's ``?``)."""
-    return sql.replace("%s", "?") if connection.vendor == "sqlite" else sql
-
-
-def dbapi_cursor():
-    """A cursor of the driver itself, for the hot paths: Django's wrapper costs more than the query.
-
-    Django keeps the driver in autocommit mode outside ``atomic()``, so the statements behave the
-    same as through ``connection.cursor()``.
-    """
-    connection.ensure_connection()
-    return connection.connection.cursor()
-
-
 def find(key: InvoiceKey) -> Registered | None:
-    cursor = dbapi_cursor()
+    cursor = dbapi.cursor()
     try:
-        cursor.execute(dbapi_sql(INVOICE_SQL), (key.code, key.number))
+        cursor.execute(dbapi.sql(INVOICE_SQL), (key.code, key.number))
         row = cursor.fetchone()
         if row is None:
             return None
-        cursor.execute(dbapi_sql(ITEMS_SQL), (row[0],))
+        cursor.execute(dbapi.sql(ITEMS_SQL), (row[0],))
         items = tuple(
             Item(
                 name=name,
@@ -152,7 +138,7 @@ def find_stored(keys: Iterable[InvoiceKey], lock: bool = False) -> dict[InvoiceK
     keys = list(dict.fromkeys(keys))
     found: dict[InvoiceKey, Stored] = {}
     lock_rows = " FOR UPDATE OF i" if lock and connection.features.has_select_for_update else ""
-    cursor = dbapi_cursor()
+    cursor = dbapi.cursor()
     try:
         for start in range(0, len(keys), KEYS_PER_QUERY):
             chunk = keys[start : start + KEYS_PER_QUERY]
@@ -161,7 +147,7 @@ def find_stored(keys: Iterable[InvoiceKey], lock: bool = False) -> dict[InvoiceK
                 f" FROM (VALUES {', '.join(['(%s, %s)'] * len(chunk))}) AS k"
                 " JOIN registry_invoice i ON i.code = k.column1 AND i.number = k.column2" + lock_rows
             )
-            cursor.execute(dbapi_sql(sql), [part for key in chunk for part in (key.code, key.number)])
+            cursor.execute(dbapi.sql(sql), [part for key in chunk for part in (key.code, key.number)])
             for pk, code, number, status, total, digest in cursor.fetchall():
                 found[InvoiceKey(code, number)] = Stored(pk, status, _amount(total), digest)
     finally:
@@ -173,7 +159,7 @@ def reversed_totals(original_ids: Collection[int]) -> dict[int, Decimal]:
     """How much of each original the registered red-letter invoices reverse (a positive sum)."""
     ids = list(original_ids)
     totals: dict[int, Decimal] = {}
-    cursor = dbapi_cursor()
+    cursor = dbapi.cursor()
     try:
         for start in range(0, len(ids), KEYS_PER_QUERY):
             chunk = ids[start : start + KEYS_PER_QUERY]
@@ -181,7 +167,7 @@ def reversed_totals(original_ids: Collection[int]) -> dict[int, Decimal]:
                 "SELECT red_letter_of_id, SUM(total) FROM registry_invoice"
                 f" WHERE red_letter_of_id IN ({', '.join(['%s'] * len(chunk))}) GROUP BY red_letter_of_id"
             )
-            cursor.execute(dbapi_sql(sql), chunk)
+            cursor.execute(dbapi.sql(sql), chunk)
             totals.update((pk, -_amount(total)) for pk, total in cursor.fetchall())
     finally:
         cursor.close()

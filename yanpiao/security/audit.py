@@ -38,6 +38,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from yanpiao import dbapi
 from yanpiao.security import keys
 from yanpiao.security.models import AuditEntry
 
@@ -100,29 +101,38 @@ def record(action: str, actor=None, target: str = "", detail: dict | None = None
     detail_text = canonical(detail or {})
     detail = json.loads(detail_text)  # as it will read back from the database
     actor_id = _actor_id(actor)
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [POSTGRESQL_LOCK])
-        cursor.execute(f"SELECT id, entry_hash FROM {TABLE} ORDER BY id DESC LIMIT 1")
-        previous_id, previous_hash = cursor.fetchone() or (0, GENESIS)
-        entry_id = previous_id + 1
-        at = timezone.now()
-        digest = entry_hash(previous_hash, entry_id, instant(at), actor_id, action, target, detail)
-        detail_sql = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
-        cursor.execute(
-            f"INSERT INTO {TABLE} (id, at, actor_id, action, target, detail, previous_hash, entry_hash) "
-            f"VALUES (%s, %s, %s, %s, %s, {detail_sql}, %s, %s)",
-            [
-                entry_id,
-                connection.ops.adapt_datetimefield_value(at),
-                actor_id,
-                action,
-                target,
-                detail_text,
-                previous_hash,
-                digest,
-            ],
-        )
+    # No savepoint of its own: inside a caller's transaction the entry shares its fate anyway.
+    # The driver's cursor: verification records an entry on every check.
+    postgresql = connection.vendor == "postgresql"
+    with transaction.atomic(savepoint=False):
+        cursor = dbapi.cursor()
+        try:
+            if postgresql:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [POSTGRESQL_LOCK])
+            cursor.execute(f"SELECT id, entry_hash FROM {TABLE} ORDER BY id DESC LIMIT 1")
+            previous_id, previous_hash = cursor.fetchone() or (0, GENESIS)
+            entry_id = previous_id + 1
+            at = timezone.now()
+            digest = entry_hash(previous_hash, entry_id, instant(at), actor_id, action, target, detail)
+            detail_sql = "%s::jsonb" if postgresql else "%s"
+            cursor.execute(
+                dbapi.sql(
+                    f"INSERT INTO {TABLE} (id, at, actor_id, action, target, detail, previous_hash, entry_hash) "
+                    f"VALUES (%s, %s, %s, %s, %s, {detail_sql}, %s, %s)"
+                ),
+                [
+                    entry_id,
+                    connection.ops.adapt_datetimefield_value(at),
+                    actor_id,
+                    action,
+                    target,
+                    detail_text,
+                    previous_hash,
+                    digest,
+                ],
+            )
+        finally:
+            cursor.close()
         every = getattr(settings, "YANPIAO_AUDIT_CHECKPOINT_EVERY", 1000)
         if every > 0 and entry_id % every == 0:
             transaction.on_commit(checkpoint, robust=True)

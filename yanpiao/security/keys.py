@@ -145,6 +145,9 @@ def _store(name: str, handle: tink.KeysetHandle) -> None:
 
 def keyset(name: str) -> tink.KeysetHandle:
     """The keyset ``name``, created on first use; re-read when another process rotated it."""
+    cached = _cache.handles.get(name)
+    if cached and time.monotonic() - cached[2] < RELOAD_SECONDS:
+        return cached[0]  # the usual case, without the lock
     with _cache.lock:
         now = time.monotonic()
         cached = _cache.handles.get(name)

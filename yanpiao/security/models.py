@@ -14,7 +14,7 @@ class AuditEntry(models.Model):
     id = models.BigIntegerField(primary_key=True)  # the sequence number, assigned by audit.record
     at = models.DateTimeField()
     actor_id = models.BigIntegerField(null=True, blank=True, db_index=True)  # a user id; no foreign key
-    action = models.CharField(max_length=64, db_index=True)
+    action = models.CharField(max_length=64)
     target = models.TextField(blank=True)  # e.g. "invoice 011001600111/12345678"; never personal data
     detail = models.JSONField(default=dict, blank=True)  # never personal data either
     previous_hash = models.CharField(max_length=64)

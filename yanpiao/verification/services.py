@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from yanpiao import dbapi
 from yanpiao.fapiao import compare as comparison
 from yanpiao.fapiao import validation
 from yanpiao.fapiao.compare import Difference, Query
@@ -170,9 +171,9 @@ def _record(public_id, actor_id, channel, created_at, submitted, outcome, differ
     )
     table = Verification._meta.db_table
     sql = f"INSERT INTO {table} ({', '.join(HISTORY_COLUMNS)}) VALUES ({', '.join(['%s'] * len(params))})"
-    cursor = lookup.dbapi_cursor()
+    cursor = dbapi.cursor()
     try:
-        cursor.execute(lookup.dbapi_sql(sql), params)
+        cursor.execute(dbapi.sql(sql), params)
     finally:
         cursor.close()
 

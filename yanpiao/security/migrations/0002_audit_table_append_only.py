@@ -4,10 +4,8 @@ from django.db import migrations, models
 
 TABLE = "security_auditentry"
 MESSAGE = "the audit log is append-only"
-INDEXES = [
-    models.Index(fields=["actor_id"], name="security_audit_actor"),
-    models.Index(fields=["action"], name="security_audit_action"),
-]
+# By actor only: an index by action would cost every verification a page write for little use.
+INDEXES = [models.Index(fields=["actor_id"], name="security_audit_actor")]
 
 SQLITE_TRIGGERS = [
     f"CREATE TRIGGER {TABLE}_no_{event.lower()} BEFORE {event} ON {TABLE} "
@@ -45,6 +43,15 @@ def drop_triggers(vendor):
 def create(apps, schema_editor):
     model = apps.get_model("security", "AuditEntry")
     schema_editor.create_model(model)
+    if schema_editor.connection.vendor == "sqlite":
+        # The id as the rowid itself ("integer primary key"): one b-tree less to write per entry.
+        schema_editor.execute(f"DROP TABLE {TABLE}")
+        schema_editor.execute(
+            f'CREATE TABLE {TABLE} ("id" integer NOT NULL PRIMARY KEY, "at" datetime NOT NULL, '
+            '"actor_id" bigint NULL, "action" varchar(64) NOT NULL, "target" text NOT NULL, '
+            '"detail" text NOT NULL CHECK (JSON_VALID("detail")), '
+            '"previous_hash" varchar(64) NOT NULL, "entry_hash" varchar(64) NOT NULL)'
+        )
     for index in INDEXES:  # Django makes none for an unmanaged model
         schema_editor.add_index(model, index)
     for statement in triggers(schema_editor.connection.vendor):
