@@ -156,6 +156,9 @@ STATIC_ROOT = HOME / "static"
 # Verification: how many years back the registry answers (the national platform: 5).
 YANPIAO_MAX_INVOICE_AGE_YEARS = config.integer("YANPIAO_MAX_INVOICE_AGE_YEARS", 5, minimum=1)
 
+# Audit log: a signed checkpoint every N entries (0: only on `yanpiao audit checkpoint`).
+YANPIAO_AUDIT_CHECKPOINT_EVERY = config.integer("YANPIAO_AUDIT_CHECKPOINT_EVERY", 1000)
+
 # Import: processes that check the records of a big file while this one writes (0: none).
 YANPIAO_IMPORT_WORKERS = config.integer("YANPIAO_IMPORT_WORKERS", min(os.cpu_count() or 1, 4))
 

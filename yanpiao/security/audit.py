@@ -133,7 +133,7 @@ def record(action: str, actor=None, target: str = "", detail: dict | None = None
             )
         finally:
             cursor.close()
-        every = getattr(settings, "YANPIAO_AUDIT_CHECKPOINT_EVERY", 1000)
+        every = settings.YANPIAO_AUDIT_CHECKPOINT_EVERY
         if every > 0 and entry_id % every == 0:
             transaction.on_commit(checkpoint, robust=True)
     return entry_id
