@@ -125,3 +125,20 @@ def key_query(invoice: Invoice, **overrides):
     fields[field] = value
     fields.update(overrides)
     return Query.from_fields(**fields)
+
+
+PASSWORD = "correct horse battery"
+
+
+def confirmed_user(email=None, phone=None, password=PASSWORD, **extra):
+    """A user whose e-mail address and phone number (those given) are confirmed: able to log in."""
+    from django.utils import timezone
+
+    from yanpiao.accounts.models import User
+
+    now = timezone.now()
+    if email:
+        extra["email_confirmed_at"] = now
+    if phone:
+        extra["phone_confirmed_at"] = now
+    return User.objects.create_user(email, password, phone=phone, **extra)

@@ -10,18 +10,17 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from django.core.cache import cache
 from django.core.mail import send_mail
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.factories import PASSWORD
 from yanpiao.accounts.models import OneTimeCode, User
 from yanpiao.accounts.sms import send_sms
 
 pytestmark = pytest.mark.django_db
 
-PASSWORD = "correct horse battery"
 NEW_PASSWORD = "a brand new secret"
 
 
@@ -61,14 +60,6 @@ def smtp(settings):
     settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
     yield mailbox
     controller.stop()
-
-
-@pytest.fixture(autouse=True)
-def outbox(settings, tmp_path):
-    settings.YANPIAO_OUTBOX = tmp_path / "outbox"
-    settings.YANPIAO_SMS_BACKEND = "yanpiao.accounts.outbox.OutboxSmsBackend"
-    cache.clear()
-    return Path(settings.YANPIAO_OUTBOX)
 
 
 def texts_to(outbox: Path, phone: str) -> list[str]:

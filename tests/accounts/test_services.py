@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command, get_commands
 from django.utils import timezone
 
+from tests.factories import PASSWORD, confirmed_user
 from yanpiao.accounts import services
 from yanpiao.accounts.management.commands.createsuperuser import Command as CreateSuperuser
 from yanpiao.accounts.models import ApiToken, OneTimeCode, Role, User
@@ -20,16 +20,7 @@ from yanpiao.verification.models import Verification
 pytestmark = pytest.mark.django_db
 
 SITE = "http://testserver/"
-PASSWORD = "correct horse battery"
 Purpose = OneTimeCode.Purpose
-
-
-@pytest.fixture(autouse=True)
-def outbox(settings, tmp_path):
-    settings.YANPIAO_OUTBOX = tmp_path / "outbox"
-    settings.YANPIAO_SMS_BACKEND = "yanpiao.accounts.outbox.OutboxSmsBackend"
-    cache.clear()
-    return Path(settings.YANPIAO_OUTBOX)
 
 
 def texts_to(outbox: Path, phone: str) -> list[str]:
@@ -47,15 +38,6 @@ def last_code(outbox: Path, phone: str) -> str:
 
 def link_token(message) -> str:
     return re.search(r"https?://\S+/(\d+-[\w-]+)/", message.body).group(1)
-
-
-def confirmed_user(email=None, phone=None, password=PASSWORD, **extra) -> User:
-    now = timezone.now()
-    if email:
-        extra["email_confirmed_at"] = now
-    if phone:
-        extra["phone_confirmed_at"] = now
-    return User.objects.create_user(email, password, phone=phone, **extra)
 
 
 # --- sign-up -----------------------------------------------------------------------------------

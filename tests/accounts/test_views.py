@@ -5,11 +5,11 @@ import json
 import pytest
 from axes.models import AccessAttempt
 from django.contrib.auth.hashers import Argon2PasswordHasher
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.factories import PASSWORD, confirmed_user
 from yanpiao.accounts import middleware
 from yanpiao.accounts.models import OneTimeCode, Role, User
 from yanpiao.security.models import AuditEntry
@@ -17,26 +17,8 @@ from yanpiao.verification.models import Verification
 
 pytestmark = pytest.mark.django_db
 
-PASSWORD = "correct horse battery"
 LOGIN = reverse("accounts:login")
 SIGNUP = reverse("accounts:signup")
-
-
-@pytest.fixture(autouse=True)
-def outbox(settings, tmp_path):
-    settings.YANPIAO_OUTBOX = tmp_path / "outbox"
-    settings.YANPIAO_SMS_BACKEND = "yanpiao.accounts.outbox.OutboxSmsBackend"
-    cache.clear()
-    return settings.YANPIAO_OUTBOX
-
-
-def confirmed_user(email=None, phone=None, password=PASSWORD, **extra) -> User:
-    now = timezone.now()
-    if email:
-        extra["email_confirmed_at"] = now
-    if phone:
-        extra["phone_confirmed_at"] = now
-    return User.objects.create_user(email, password, phone=phone, **extra)
 
 
 def log_in(client, login, password=PASSWORD, **extra):
