@@ -11,7 +11,7 @@ from yanpiao.fapiao.compare import Query
 from yanpiao.fapiao.invoice import InvoiceKey
 from yanpiao.registry import services as registry
 from yanpiao.verification.models import Verification
-from yanpiao.verification.services import verify
+from yanpiao.verification.services import mask_for_history, verify
 
 pytestmark = pytest.mark.django_db
 
@@ -134,6 +134,26 @@ def test_tampered_content_lists_registered_and_submitted_values(register):
     assert [(d.field, d.submitted, d.registered) for d in result.differences] == [
         ("buyer.name", "别的公司", invoice.buyer.name)
     ]
+
+
+def test_the_history_keeps_names_and_check_codes_masked(register):
+    invoice = register(type="32")
+    forged = invoice.replace(buyer=invoice.buyer.__class__(name="别的公司", tax_id=invoice.buyer.tax_id))
+    result = verify(Query.from_invoice(forged), channel="upload")
+    stored = Verification.objects.get(public_id=result.verification_id)
+    [difference] = stored.differences
+    assert difference == {
+        "field": "buyer.name",
+        "submitted": "**公司",
+        "registered": mask_for_history(invoice.buyer.name),
+    }
+    assert invoice.buyer.name not in str(stored.differences)
+
+    plain = register(type="04")
+    result = verify(key_query(plain, check_code=plain.check_code[-6:]), channel="web")
+    stored = Verification.objects.get(public_id=result.verification_id)
+    assert result.submitted["check_code"] == plain.check_code[-6:]  # the verifier sees what they typed
+    assert stored.submitted["check_code"] == "****" + plain.check_code[-2:]
 
 
 def test_anonymous_actor_is_recorded_as_none(register, django_user_model):

@@ -121,9 +121,9 @@ def verify(
             actor_id,
             channel,
             checked_at,
-            submitted,
+            _masked_fields(submitted),
             outcome,
-            [d.to_json() for d in differences],
+            [_masked_fields(d.to_json(), d.field) for d in differences],
             [f.to_json() for f in findings],
             registered.id if registered else None,
         )
@@ -147,6 +147,30 @@ def verify(
         if revealed and revealed.status != "normal"
         else [],
     )
+
+
+# Fields whose values the history keeps masked: the database holds no personal data or check
+# code in clear (the registered invoice is encrypted; the history links to it).
+SENSITIVE = frozenset(
+    {"check_code", "name", "tax_id", "address", "phone", "bank", "account", "drawer", "payee", "reviewer"}
+)
+
+
+def mask_for_history(value):
+    """All but the last two characters hidden: ``******58`` (None stays None)."""
+    if value is None:
+        return None
+    text = str(value)
+    return "*" * (len(text) - 2) + text[-2:] if len(text) > 2 else "*" * len(text)
+
+
+def _masked_fields(data: dict, field: str | None = None) -> dict:
+    """``data`` with sensitive values masked: the submitted fields, or one difference (``field``)."""
+    if field is not None:
+        if field.rsplit(".", 1)[-1] not in SENSITIVE:
+            return data
+        return {**data, "submitted": mask_for_history(data["submitted"]), "registered": mask_for_history(data["registered"])}
+    return {name: mask_for_history(value) if name in SENSITIVE else value for name, value in data.items()}
 
 
 HISTORY_COLUMNS = (
