@@ -169,7 +169,11 @@ def _masked_fields(data: dict, field: str | None = None) -> dict:
     if field is not None:
         if field.rsplit(".", 1)[-1] not in SENSITIVE:
             return data
-        return {**data, "submitted": mask_for_history(data["submitted"]), "registered": mask_for_history(data["registered"])}
+        return {
+            **data,
+            "submitted": mask_for_history(data["submitted"]),
+            "registered": mask_for_history(data["registered"]),
+        }
     return {name: mask_for_history(value) if name in SENSITIVE else value for name, value in data.items()}
 
 
