@@ -63,10 +63,15 @@ def verifications_visible_to(user) -> QuerySet[Verification]:
         return Verification.objects.none()
     if has_staff_role(user):
         return Verification.objects.all()
-    visible = Q(actor=user)
+    return Verification.objects.filter(_own_history(user))
+
+
+def _own_history(user) -> Q:
+    """The user's verifications and their organisation's."""
+    history = Q(actor=user)
     if user.organisation_id:
-        visible |= Q(actor__organisation_id=user.organisation_id)
-    return Verification.objects.filter(visible)
+        history |= Q(actor__organisation_id=user.organisation_id)
+    return history
 
 
 def in_own_history(user, verification: Verification) -> bool:
@@ -99,10 +104,7 @@ def invoices_visible_to(user) -> QuerySet[Invoice]:
         return Invoice.objects.none()
     if has_staff_role(user):
         return Invoice.objects.all()
-    history = Q(actor=user)
-    if user.organisation_id:
-        history |= Q(actor__organisation_id=user.organisation_id)
-    verified = Verification.objects.filter(history, invoice=OuterRef("pk"), outcome=AUTHENTIC)
+    verified = Verification.objects.filter(_own_history(user), invoice=OuterRef("pk"), outcome=AUTHENTIC)
     visible = Q(Exists(verified))
     organisation_index = user.organisation.tax_id_index if user.organisation_id else ""
     if organisation_index:

@@ -14,6 +14,7 @@ from typing import NamedTuple
 from django.db import connection
 from django.utils import timezone
 
+from yanpiao import dbapi
 from yanpiao.fapiao.invoice import Invoice, InvoiceKey, Party
 from yanpiao.registry import models
 from yanpiao.registry.convert import content_hash, party_fingerprint, party_values
@@ -61,20 +62,6 @@ def large_cache():
 def _insert_sql(table: str, columns: Sequence[str]) -> str:
     placeholders = ", ".join(["%s"] * len(columns))
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"
-
-
-def reserve_ids(model, count: int) -> list[int]:
-    """``count`` fresh primary keys for ``model``; call inside the transaction that uses them."""
-    table = model._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count]
-            )
-            return [row[0] for row in cursor.fetchall()]
-        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
-        start = cursor.fetchone()[0] + 1
-        return list(range(start, start + count))
 
 
 class Prepared(NamedTuple):
@@ -153,7 +140,7 @@ class BulkWriter:
             )
         missing = [f for f in unknown if f not in self.party_ids]
         if missing:
-            ids = reserve_ids(models.Party, len(missing))
+            ids = dbapi.reserve_ids(models.Party, len(missing))
             self.party_ids.update(zip(missing, ids, strict=True))
             rows = []
             for fingerprint, pk in zip(missing, ids, strict=True):
@@ -196,7 +183,7 @@ class BulkWriter:
             return []
         self.store_parties([p for inv in invoices for p in (inv.seller, inv.buyer)])
         party_ids = self.party_ids
-        ids = reserve_ids(models.Invoice, len(invoices))
+        ids = dbapi.reserve_ids(models.Invoice, len(invoices))
         now = connection.ops.adapt_datetimefield_value(timezone.now())
         invoice_rows, item_rows, status_rows = [], [], []
         actor_id = actor.pk if actor is not None else None

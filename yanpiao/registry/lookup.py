@@ -6,7 +6,7 @@ speaks SQL directly and builds the pure :class:`~yanpiao.fapiao.invoice.Invoice`
 """
 
 import datetime
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -129,46 +129,49 @@ def find(key: InvoiceKey) -> Registered | None:
     return Registered(row[0], invoice)
 
 
+def _rows_in_chunks(values: list, query: Callable[[list], tuple[str, list]]) -> Iterator[tuple]:
+    """The rows of ``query(chunk) -> (sql, params)``, asked for KEYS_PER_QUERY values at a time."""
+    cursor = dbapi.cursor()
+    try:
+        for start in range(0, len(values), KEYS_PER_QUERY):
+            sql, params = query(values[start : start + KEYS_PER_QUERY])
+            cursor.execute(dbapi.sql(sql), params)
+            yield from cursor.fetchall()
+    finally:
+        cursor.close()
+
+
 def find_stored(keys: Iterable[InvoiceKey], lock: bool = False) -> dict[InvoiceKey, Stored]:
     """The registered invoices among ``keys``; with ``lock``, their rows are locked until commit.
 
     The keys are joined as a VALUES list, which both SQLite and PostgreSQL resolve through the
     unique (code, number) index; ``(code, number) IN (...)`` would scan it on SQLite.
     """
-    keys = list(dict.fromkeys(keys))
-    found: dict[InvoiceKey, Stored] = {}
     lock_rows = " FOR UPDATE OF i" if lock and connection.features.has_select_for_update else ""
-    cursor = dbapi.cursor()
-    try:
-        for start in range(0, len(keys), KEYS_PER_QUERY):
-            chunk = keys[start : start + KEYS_PER_QUERY]
-            sql = (
-                "SELECT i.id, i.code, i.number, i.status, i.total, i.content_hash"
-                f" FROM (VALUES {', '.join(['(%s, %s)'] * len(chunk))}) AS k"
-                " JOIN registry_invoice i ON i.code = k.column1 AND i.number = k.column2" + lock_rows
-            )
-            cursor.execute(dbapi.sql(sql), [part for key in chunk for part in (key.code, key.number)])
-            for pk, code, number, status, total, digest in cursor.fetchall():
-                found[InvoiceKey(code, number)] = Stored(pk, status, _amount(total), digest)
-    finally:
-        cursor.close()
-    return found
+
+    def query(chunk: list[InvoiceKey]) -> tuple[str, list]:
+        sql = (
+            "SELECT i.id, i.code, i.number, i.status, i.total, i.content_hash"
+            f" FROM (VALUES {', '.join(['(%s, %s)'] * len(chunk))}) AS k"
+            " JOIN registry_invoice i ON i.code = k.column1 AND i.number = k.column2" + lock_rows
+        )
+        return sql, [part for key in chunk for part in key]
+
+    return {
+        InvoiceKey(code, number): Stored(pk, status, _amount(total), digest)
+        for pk, code, number, status, total, digest in _rows_in_chunks(list(dict.fromkeys(keys)), query)
+    }
 
 
 def reversed_totals(original_ids: Collection[int]) -> dict[int, Decimal]:
     """How much of each original the registered red-letter invoices reverse (a positive sum)."""
-    ids = list(original_ids)
-    totals: dict[int, Decimal] = {}
-    cursor = dbapi.cursor()
-    try:
-        for start in range(0, len(ids), KEYS_PER_QUERY):
-            chunk = ids[start : start + KEYS_PER_QUERY]
-            sql = (
-                "SELECT red_letter_of_id, SUM(total) FROM registry_invoice"
-                f" WHERE red_letter_of_id IN ({', '.join(['%s'] * len(chunk))}) GROUP BY red_letter_of_id"
-            )
-            cursor.execute(dbapi.sql(sql), chunk)
-            totals.update((pk, -_amount(total)) for pk, total in cursor.fetchall())
-    finally:
-        cursor.close()
-    return totals
+
+    def query(chunk: list[int]) -> tuple[str, list]:
+        placeholders = ", ".join(["%s"] * len(chunk))
+        sql = (
+            "SELECT red_letter_of_id, SUM(total) FROM registry_invoice"
+            f" WHERE red_letter_of_id IN ({placeholders}) GROUP BY red_letter_of_id"
+        )
+        return sql, chunk
+
+    return {pk: -_amount(total) for pk, total in _rows_in_chunks(list(original_ids), query)}

@@ -22,9 +22,10 @@ import hashlib
 import hmac
 
 import tink
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.db.models.query_utils import DeferredAttribute
 
+from yanpiao import dbapi
 from yanpiao.security import keys
 
 INDEX_BYTES = 16
@@ -109,17 +110,6 @@ class EncryptedTextField(models.TextField):
         return encrypt(value, self.model._meta.db_table, self.column, model_instance.pk)
 
 
-def reserve_id(model) -> int:
-    """A fresh primary key for ``model``; call inside the transaction that inserts the row."""
-    table = model._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [table])
-            return cursor.fetchone()[0]
-        cursor.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}")
-        return cursor.fetchone()[0]
-
-
 class EncryptedModel(models.Model):
     """A model with encrypted fields: its id is reserved before the insert, to bind the ciphertexts."""
 
@@ -130,6 +120,6 @@ class EncryptedModel(models.Model):
         if self.pk is not None:
             return super().save(*args, **kwargs)
         with transaction.atomic(using=kwargs.get("using")):
-            self.pk = reserve_id(type(self))
+            [self.pk] = dbapi.reserve_ids(type(self), 1)
             kwargs["force_insert"] = True
             return super().save(*args, **kwargs)

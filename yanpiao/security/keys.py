@@ -138,9 +138,12 @@ def _read(name: str) -> tink.KeysetHandle:
     return tink.json_proto_keyset_format.parse_encrypted(text, master_aead(), _associated_data(name))
 
 
+def _encrypted(name: str, handle: tink.KeysetHandle) -> str:
+    return tink.json_proto_keyset_format.serialize_encrypted(handle, master_aead(), _associated_data(name))
+
+
 def _store(name: str, handle: tink.KeysetHandle) -> None:
-    text = tink.json_proto_keyset_format.serialize_encrypted(handle, master_aead(), _associated_data(name))
-    _write_private(_path(name), text.encode())
+    _write_private(_path(name), _encrypted(name, handle).encode())
 
 
 def keyset(name: str) -> tink.KeysetHandle:
@@ -170,8 +173,7 @@ def _create(name: str) -> None:
     """Create the keyset unless another process just did (the first writer wins)."""
     path = _path(name)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    handle = tink.new_keyset_handle(TEMPLATES[name])
-    text = tink.json_proto_keyset_format.serialize_encrypted(handle, master_aead(), _associated_data(name))
+    text = _encrypted(name, tink.new_keyset_handle(TEMPLATES[name]))
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
