@@ -28,7 +28,7 @@ def ensure_registry(count: int, seed: int = 1) -> None:
     import datetime
     import time
 
-    from yanpiao.registry import demo
+    from yanpiao.demo import fill
     from yanpiao.registry.models import Invoice
 
     have = Invoice.objects.count()
@@ -36,5 +36,5 @@ def ensure_registry(count: int, seed: int = 1) -> None:
         print(f"registry: {have:,} invoices already there")
         return
     started = time.perf_counter()
-    demo.fill(count - have, seed=seed, end_date=datetime.date(2026, 6, 30))
+    fill.fill(count - have, seed=seed, end_date=datetime.date(2026, 6, 30))
     print(f"registry: filled {count - have:,} demo invoices in {time.perf_counter() - started:.1f} s")

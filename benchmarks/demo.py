@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/demo.py [--invoices 1000000] [--seed 1] [--keep]
 
-Runs ``demo.fill`` into a new temporary YANPIAO_HOME and prints the total time, invoices per
+Runs ``yanpiao.demo.fill.fill`` into a new temporary YANPIAO_HOME and prints the total time, invoices per
 second, and how it splits between getting invoices (generated in a second process for big
 fills, so this is mostly rebuilding them from compact records) and writing them (BulkWriter:
 parties, content hashes, rows, SQLite).  Then, on a sample, it times generation alone in this
@@ -37,13 +37,14 @@ def main() -> None:
     args = parser.parse_args()
     home = django_on(None)
 
+    from yanpiao.demo.fill import fill
+    from yanpiao.demo.generator import generate
     from yanpiao.fapiao import amount_words
-    from yanpiao.registry import demo
     from yanpiao.registry.convert import content_hash
     from yanpiao.registry.models import Invoice, Item
 
     print(f"registry: {home} (SQLite)")
-    summary = demo.fill(args.invoices, seed=args.seed, end_date=END_DATE)
+    summary = fill(args.invoices, seed=args.seed, end_date=END_DATE)
     each = 1e6 / summary.count
     where = (
         f"generated in a second process ({summary.process_seconds:.1f} s of its CPU)"
@@ -60,7 +61,7 @@ def main() -> None:
     print(f"database: {size / 1e6:,.0f} MB")
 
     started = time.perf_counter()
-    sample = list(itertools.islice(demo.generate(SAMPLE, seed=args.seed, end_date=END_DATE), SAMPLE))
+    sample = list(itertools.islice(generate(SAMPLE, seed=args.seed, end_date=END_DATE), SAMPLE))
     generating = (time.perf_counter() - started) / SAMPLE * 1e6
     print(f"sample of {SAMPLE:,}, per invoice:")
     print(f"  generating alone (in this process):   {generating:5.0f} µs")

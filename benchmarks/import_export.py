@@ -26,11 +26,12 @@ def main() -> None:
 
     from django.conf import settings
 
-    from yanpiao.registry import demo, jsonio, services
+    from yanpiao.demo.generator import generate
+    from yanpiao.registry import jsonio, services
 
     path = Path(tempfile.mkdtemp()) / "invoices.jsonl"
     with path.open("w", encoding="utf-8") as stream:
-        jsonio.write_lines(demo.generate(args.invoices, seed=3, end_date=datetime.date(2026, 6, 30)), stream)
+        jsonio.write_lines(generate(args.invoices, seed=3, end_date=datetime.date(2026, 6, 30)), stream)
     workers = settings.YANPIAO_IMPORT_WORKERS if args.workers is None else args.workers
     print(
         f"file: {args.invoices:,} invoices, {path.stat().st_size / 1e6:.1f} MB; checking workers: {workers}"

@@ -2,8 +2,8 @@
 
     .venv/bin/python benchmarks/intake.py [--documents 40]
 
-Documents are rendered from demo invoices by the registry's renderers (PDF, OFD, 数电 XML,
-simulated photo) plus a photo-like image without a readable QR code (OCR fallback).  The
+Documents are rendered from demo invoices by :mod:`yanpiao.documents` (PDF, OFD, 数电 XML) and
+the test suite's photo simulator plus a photo-like image without a readable QR code (OCR fallback).  The
 baseline renders PDF page 1 with pypdfium2 and decodes its QR with zxing-cpp, nothing else.
 Targets on this machine: PDF ≤ 50 ms, OFD ≤ 20 ms, XML ≤ 5 ms, photo ≤ 150 ms, OCR ≤ 3 s.
 """
@@ -55,18 +55,18 @@ def main() -> None:
     args = parser.parse_args()
     django_on(None)
 
+    from tests.support.photo import simulate_photo
+    from yanpiao.demo.generator import generate
+    from yanpiao.documents.einvoice_xml import render_xml
+    from yanpiao.documents.ofd import render_ofd
+    from yanpiao.documents.pdf import render_pdf
     from yanpiao.fapiao import types
     from yanpiao.intake import ocr, reader
     from yanpiao.intake.limits import RefusedDocument
-    from yanpiao.registry import demo
-    from yanpiao.registry.render.einvoice_xml import render_xml
-    from yanpiao.registry.render.ofd import render_ofd
-    from yanpiao.registry.render.pdf import render_pdf
-    from yanpiao.registry.render.photo import simulate_photo
 
     invoices = [
         inv
-        for inv in demo.generate(args.documents * 4, seed=5, end_date=datetime.date(2026, 6, 30))
+        for inv in generate(args.documents * 4, seed=5, end_date=datetime.date(2026, 6, 30))
         if not inv.red_letter_of
     ][: args.documents]
     pdfs = [render_pdf(inv) for inv in invoices]

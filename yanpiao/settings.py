@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "yanpiao.security",
     "yanpiao.registry",
     "yanpiao.verification",
+    "yanpiao.demo",
     "yanpiao.web",
 ]
 

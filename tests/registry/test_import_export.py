@@ -8,8 +8,9 @@ from decimal import Decimal
 import pytest
 
 from tests import factories
+from yanpiao.demo.generator import generate
 from yanpiao.fapiao.invoice import to_json
-from yanpiao.registry import checking, demo, jsonio, services
+from yanpiao.registry import checking, jsonio, services
 from yanpiao.registry.models import Invoice, Item, StatusChange
 
 pytestmark = pytest.mark.django_db
@@ -142,7 +143,7 @@ def test_workers_check_a_big_file_with_the_same_result(monkeypatch):
     monkeypatch.setattr(checking, "IN_PROCESS_FIRST", 4)
     monkeypatch.setattr(checking, "CHUNK", 3)
     end = datetime.date(2026, 6, 30)
-    invoices = list(demo.generate(60, seed=8, end_date=end))
+    invoices = list(generate(60, seed=8, end_date=end))
     lines = [jsonio.dumps(invoice) for invoice in invoices]
     lines.insert(9, "{broken")
     lines.insert(30, json.dumps({"type": "32"}))

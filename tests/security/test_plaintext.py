@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from yanpiao.accounts.demo import accounts
-from yanpiao.registry import demo
+from yanpiao.demo.accounts import accounts
+from yanpiao.demo.generator import generate
 
 INVOICES = 1500
 END = "2026-06-30"
@@ -23,7 +23,7 @@ YANPIAO = Path(sys.executable).with_name("yanpiao")
 
 def known_secrets() -> set[str]:
     secrets = set()
-    for invoice in demo.generate(INVOICES, seed=1, end_date=datetime.date.fromisoformat(END)):
+    for invoice in generate(INVOICES, seed=1, end_date=datetime.date.fromisoformat(END)):
         for party in (invoice.seller, invoice.buyer):
             secrets.update(
                 v for v in (party.name, party.tax_id, party.address, party.phone, party.account) if v
@@ -37,9 +37,7 @@ def known_secrets() -> set[str]:
 
 def known_public() -> set[str]:
     """Invoice numbers are not secret: finding them shows that the search works."""
-    return {
-        invoice.number for invoice in demo.generate(50, seed=1, end_date=datetime.date.fromisoformat(END))
-    }
+    return {invoice.number for invoice in generate(50, seed=1, end_date=datetime.date.fromisoformat(END))}
 
 
 def run_demo(home: Path, **env) -> None:

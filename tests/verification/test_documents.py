@@ -10,19 +10,18 @@ import datetime
 from collections import Counter
 
 import pytest
-from django.db import transaction
 
+from tests.support.photo import simulate_photo
+from tests.support.tamper import tamper
+from yanpiao.demo.generator import generate
+from yanpiao.documents.einvoice_xml import render_xml
+from yanpiao.documents.ofd import render_ofd
+from yanpiao.documents.pdf import render_pdf
 from yanpiao.fapiao import qr, types
 from yanpiao.fapiao.invoice import format_amount
 from yanpiao.intake import reader
 from yanpiao.intake.limits import RefusedDocument
-from yanpiao.registry import demo
-from yanpiao.registry.bulk import BulkWriter
-from yanpiao.registry.render.einvoice_xml import render_xml
-from yanpiao.registry.render.ofd import render_ofd
-from yanpiao.registry.render.pdf import render_pdf
-from yanpiao.registry.render.photo import simulate_photo
-from yanpiao.registry.render.tamper import tamper
+from yanpiao.registry.services import BulkRegistration
 from yanpiao.verification.services import verify_document
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +34,7 @@ PER_TYPE = 25  # 8 types x 25 = 200 invoices
 def sample():
     """Normal, non-red-letter demo invoices: PER_TYPE of each type."""
     wanted: dict[str, list] = {t: [] for t in types.NAMES}
-    for invoice in demo.generate(20_000, seed=11, end_date=END):
+    for invoice in generate(20_000, seed=11, end_date=END):
         bucket = wanted[invoice.type]
         if invoice.status == "normal" and not invoice.red_letter_of and len(bucket) < PER_TYPE:
             bucket.append(invoice)
@@ -48,8 +47,8 @@ def sample():
 
 @pytest.fixture
 def registered(sample):
-    with transaction.atomic():
-        BulkWriter().write(sample)
+    with BulkRegistration(reason="test") as registration:
+        registration.write(sample)
     return sample
 
 

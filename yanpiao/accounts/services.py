@@ -43,6 +43,8 @@ from django_otp import devices_for_user
 
 from yanpiao.accounts.models import (
     OneTimeCode,
+    Organisation,
+    Role,
     User,
     email_index,
     looks_like_email,
@@ -306,6 +308,38 @@ def register(
         return None
     send_confirmation(user, address, site_url, now)
     return user
+
+
+def create_account(
+    *,
+    email: str = "",
+    phone: str = "",
+    password: str,
+    role: str = Role.TAXPAYER,
+    display_name: str = "",
+    organisation: Organisation | None = None,
+    now: datetime.datetime | None = None,
+) -> User:
+    """An account the operator vouches for (an administrator, the demo accounts).
+
+    Its addresses count as confirmed and no message is sent; an admin is also Django staff
+    and superuser.  The caller validates the password (demo accounts share a known one).
+    """
+    now = now or timezone.now()
+    admin = role == Role.ADMIN
+    return User.objects.create_user(
+        email or None,
+        password,
+        phone=phone or None,
+        role=role,
+        display_name=display_name,
+        organisation=organisation,
+        is_staff=admin,
+        is_superuser=admin,
+        email_confirmed_at=now if email else None,
+        phone_confirmed_at=now if phone else None,
+        privacy_consent_at=now,
+    )
 
 
 def _notify_already_registered(kind: str, address: str, site_url: str) -> None:

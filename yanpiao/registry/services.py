@@ -9,22 +9,24 @@ red-letter invoice must reverse an existing invoice and moves it to ``red_flushe
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import IO
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count, Max
+from django.db.models.functions import Substr
 from django.utils import timezone
 
 from yanpiao.fapiao import validation
 from yanpiao.fapiao.findings import Finding, errors
-from yanpiao.fapiao.invoice import Invoice, InvoiceKey
+from yanpiao.fapiao.invoice import Invoice, InvoiceKey, Party
 from yanpiao.registry import checking, jsonio, lookup, models
 from yanpiao.registry.bulk import BulkWriter, Prepared, large_cache
 from yanpiao.registry.checking import Checked
-from yanpiao.registry.convert import invoice_rows, load_invoices
+from yanpiao.registry.convert import invoice_rows, load_invoices, party_from_row
 from yanpiao.registry.lookup import Stored
 from yanpiao.registry.models import Status
 from yanpiao.security import audit
@@ -59,6 +61,46 @@ def count_invoices() -> int:
     return models.Invoice.objects.count()
 
 
+def ids_and_types() -> Iterator[tuple[int, str]]:
+    """(id, type) of every registered invoice, in id order (to sample the registry)."""
+    return models.Invoice.objects.order_by("id").values_list("id", "type").iterator(chunk_size=10_000)
+
+
+def invoices_by_id(ids: Iterable[int]) -> Iterator[Invoice]:
+    """The registered invoices with these ids, in id order."""
+    return load_invoices(invoice_rows().filter(id__in=list(ids)))
+
+
+def busiest_sellers(count: int) -> list[Party]:
+    """The sellers of the most registered invoices, busiest first."""
+    ids = list(
+        models.Invoice.objects.values_list("seller_id", flat=True)
+        .annotate(n=Count("id"))
+        .order_by("-n", "seller_id")[:count]
+    )
+    by_id = models.Party.objects.in_bulk(ids)
+    return [party_from_row(by_id[pk]) for pk in ids if pk in by_id]
+
+
+def highest_digital_sequence(pattern: str, start: int) -> str | None:
+    """The highest tail (from character ``start``, 1-based) of the 数电 numbers matching ``pattern``."""
+    found = models.Invoice.objects.filter(code="", number__regex=pattern).aggregate(
+        highest=Max(Substr("number", start))
+    )
+    return found["highest"]
+
+
+def highest_numbers_by_code() -> dict[str, int]:
+    """The highest 8-digit 发票号码 registered under each 发票代码."""
+    rows = (
+        models.Invoice.objects.exclude(code="")
+        .filter(number__regex=r"^[0-9]{8}$")
+        .values_list("code")
+        .annotate(highest=Max("number"))
+    )
+    return {code: int(highest) for code, highest in rows}
+
+
 def status_history(invoice_id: int) -> list[dict]:
     """The status changes of a registered invoice, oldest first."""
     return [
@@ -82,6 +124,7 @@ TRANSITIONS = {
     Status.VOIDED: set(),
     Status.RED_FLUSHED: set(),
 }
+REVERSED = frozenset({Status.RED_FLUSHED, Status.PARTIALLY_RED_FLUSHED})
 
 
 def _change_status(row: models.Invoice, status: str, reason: str = "", actor=None) -> None:
@@ -205,6 +248,61 @@ def register(invoice: Invoice, actor=None, on: datetime.date | None = None) -> m
         reversals.apply(actor)
         audit.record(audit.Action.REGISTERED, actor, f"invoice {invoice.key}")
     return find_row(invoice.key)
+
+
+class BulkRegistration:
+    """Registers invoices their producer vouches for (the demo generator), fast, batch by batch.
+
+    Use it as a context manager (it enlarges SQLite's cache for the duration).  Each
+    :meth:`write` is one transaction with one audit entry.  The invoices are not validated:
+    the caller must give valid ones with fresh codes and numbers.  A red-letter invoice must come
+    after the invoice it reverses (in its batch or an earlier one), and that original arrives
+    with the status it ends up with (``red_flushed`` or ``partially_red_flushed``), which is
+    kept in its status history with ``reason``.
+    """
+
+    def __init__(self, actor=None, reason: str = "demo"):
+        self.actor = actor
+        self.reason = reason
+        self.writer = BulkWriter()
+        self.reversed_ids: dict[InvoiceKey, int] = {}  # originals whose red-letter invoice is to come
+        self._cache = large_cache()
+
+    def __enter__(self) -> BulkRegistration:
+        self._cache.__enter__()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._cache.__exit__(*exc_info)
+
+    def write(self, batch: Sequence[Invoice]) -> None:
+        """Register the batch: red-letter invoices whose originals are in it wait for the originals'
+        ids (writing each pair in order would take hundreds of small calls)."""
+        with transaction.atomic():
+            in_batch = {inv.key for inv in batch if inv.status in REVERSED}
+            waiting = [inv for inv in batch if inv.red_letter_of in in_batch]
+            first = [inv for inv in batch if inv.red_letter_of not in in_batch] if waiting else batch
+            self._write(first)
+            self._write(waiting)
+            audit.record(
+                audit.Action.BULK_REGISTERED,
+                self.actor,
+                "registry",
+                {"invoices": len(batch), "reason": self.reason},
+            )
+
+    def _write(self, invoices: Sequence[Invoice]) -> None:
+        if not invoices:
+            return
+        red_letter_ids = {
+            inv.red_letter_of: self.reversed_ids.pop(inv.red_letter_of)
+            for inv in invoices
+            if inv.red_letter_of
+        }
+        ids = self.writer.write(invoices, red_letter_ids, actor=self.actor, reason=self.reason)
+        for invoice, pk in zip(invoices, ids, strict=True):
+            if invoice.status in REVERSED:
+                self.reversed_ids[invoice.key] = pk
 
 
 # --- import --------------------------------------------------------------------------------

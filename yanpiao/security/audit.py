@@ -62,6 +62,7 @@ class Action(StrEnum):
     VOIDED = "registry.voided"
     FLAGGED = "registry.flagged"
     IMPORTED = "registry.imported"
+    BULK_REGISTERED = "registry.bulk_registered"
     EXPORTED = "registry.exported"
     VERIFICATION = "verification"
     KEYS_ROTATED = "keys.rotated"

@@ -14,11 +14,9 @@ import os
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DEFAULT_DB_ALIAS
-from django.utils import timezone
 
 from yanpiao.accounts import services
-from yanpiao.accounts.models import User
+from yanpiao.accounts.models import Role, User
 
 
 class Command(BaseCommand):
@@ -34,9 +32,8 @@ class Command(BaseCommand):
             dest="interactive",
             help="take the password from DJANGO_SUPERUSER_PASSWORD instead of prompting",
         )
-        parser.add_argument("--database", default=DEFAULT_DB_ALIAS)
 
-    def handle(self, *args, email=None, phone=None, interactive=True, database=DEFAULT_DB_ALIAS, **options):
+    def handle(self, *args, email=None, phone=None, interactive=True, **options):
         if not email and not phone:
             raise CommandError("give --email, --phone or both")
         contact = {}
@@ -45,18 +42,11 @@ class Command(BaseCommand):
                 kind, address = services.parse_login(login)
             except ValidationError as error:
                 raise CommandError(f"{login}: {' '.join(error.messages)}") from None
-            if User.objects.db_manager(database).find_by_login(address) is not None:
+            if User.objects.find_by_login(address) is not None:
                 raise CommandError(f"{address} is already registered")
             contact[kind] = address
         password = self.password(User(**contact), interactive)
-        now = timezone.now()
-        user = User.objects.db_manager(database).create_superuser(
-            contact.get("email"),
-            password,
-            phone=contact.get("phone", ""),
-            email_confirmed_at=now if "email" in contact else None,
-            phone_confirmed_at=now if "phone" in contact else None,
-        )
+        user = services.create_account(**contact, password=password, role=Role.ADMIN)
         self.stdout.write(f"Administrator {user} created.")
 
     def password(self, user: User, interactive: bool) -> str:

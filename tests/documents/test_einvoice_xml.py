@@ -6,8 +6,8 @@ import pytest
 from defusedxml import ElementTree
 
 from tests import factories
+from yanpiao.documents.einvoice_xml import render_xml
 from yanpiao.fapiao.invoice import Item, format_amount, to_json
-from yanpiao.registry.render.einvoice_xml import render_xml
 
 
 def read_back(data: bytes) -> dict:

@@ -10,10 +10,10 @@ import zxingcpp
 from PIL import Image
 
 from tests import factories
-from yanpiao.registry import demo
-from yanpiao.registry.render import layout
-from yanpiao.registry.render.pdf import render_pdf
-from yanpiao.registry.render.photo import simulate_photo
+from tests.support.photo import simulate_photo
+from yanpiao.demo.generator import generate
+from yanpiao.documents import layout
+from yanpiao.documents.pdf import render_pdf
 
 QR = zxingcpp.BarcodeFormat.QRCode
 
@@ -54,7 +54,7 @@ def recovery(invoices, first_seed: int) -> tuple[float, float]:
 
 
 def demo_invoices(count: int) -> list:
-    return list(demo.generate(count, seed=11, end_date=datetime.date(2026, 6, 30)))
+    return list(generate(count, seed=11, end_date=datetime.date(2026, 6, 30)))
 
 
 def test_same_seed_same_photo():

@@ -1,8 +1,7 @@
-"""The demo generator: realistic, valid, deterministic invoices, and ``yanpiao demo``."""
+"""The demo generator: realistic, valid, deterministic invoices."""
 
 import datetime
 import hashlib
-import io
 import json
 import os
 import re
@@ -12,15 +11,12 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 
-from yanpiao import cli
+from yanpiao.demo import catalogue
+from yanpiao.demo.generator import generate
 from yanpiao.fapiao import amount_words, arithmetic, types, uscc, validation
 from yanpiao.fapiao.findings import errors
 from yanpiao.fapiao.invoice import to_json
-from yanpiao.registry import demo
-from yanpiao.registry.convert import invoice_rows, load_invoices
-from yanpiao.registry.models import Invoice
 
 END = datetime.date(2026, 6, 30)
 SAMPLE_SIZE = 6_000
@@ -29,15 +25,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def sample():
-    return list(demo.generate(SAMPLE_SIZE, seed=11, end_date=END))
+    return list(generate(SAMPLE_SIZE, seed=11, end_date=END))
 
 
 def share(invoices, predicate) -> float:
     return sum(1 for inv in invoices if predicate(inv)) / len(invoices)
-
-
-def by_key(invoices) -> list:
-    return sorted(invoices, key=lambda inv: (inv.code, inv.number))
 
 
 def digest(invoices) -> str:
@@ -49,21 +41,21 @@ def digest(invoices) -> str:
 
 
 def test_the_same_seed_and_end_date_give_the_same_invoices():
-    assert list(demo.generate(400, seed=5, end_date=END)) == list(demo.generate(400, seed=5, end_date=END))
+    assert list(generate(400, seed=5, end_date=END)) == list(generate(400, seed=5, end_date=END))
 
 
 def test_another_seed_or_end_date_gives_other_invoices():
-    first = list(demo.generate(400, seed=5, end_date=END))
-    assert first != list(demo.generate(400, seed=6, end_date=END))
-    assert first != list(demo.generate(400, seed=5, end_date=datetime.date(2026, 5, 31)))
+    first = list(generate(400, seed=5, end_date=END))
+    assert first != list(generate(400, seed=6, end_date=END))
+    assert first != list(generate(400, seed=5, end_date=datetime.date(2026, 5, 31)))
 
 
 def test_invoices_do_not_depend_on_hash_randomisation():
     script = (
         "import datetime, hashlib, json\n"
         "from yanpiao.fapiao.invoice import to_json\n"
-        "from yanpiao.registry import demo\n"
-        "invoices = demo.generate(300, seed=9, end_date=datetime.date(2026, 6, 30))\n"
+        "from yanpiao.demo.generator import generate\n"
+        "invoices = generate(300, seed=9, end_date=datetime.date(2026, 6, 30))\n"
         "text = json.dumps([to_json(i) for i in invoices], ensure_ascii=False, sort_keys=True)\n"
         "print(hashlib.sha256(text.encode()).hexdigest())\n"
     )
@@ -74,12 +66,12 @@ def test_invoices_do_not_depend_on_hash_randomisation():
             [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=True
         )
         digests.add(result.stdout.strip())
-    assert digests == {digest(demo.generate(300, seed=9, end_date=END))}
+    assert digests == {digest(generate(300, seed=9, end_date=END))}
 
 
 def test_exactly_count_invoices_even_when_the_last_would_need_a_red_letter():
     for count in (0, 1, 2, 37):
-        assert len(list(demo.generate(count, seed=3, end_date=END))) == count
+        assert len(list(generate(count, seed=3, end_date=END))) == count
 
 
 # --- realism -----------------------------------------------------------------------------------
@@ -93,7 +85,7 @@ def test_every_invoice_validates_without_errors(sample):
 def test_every_type_appears_in_roughly_the_intended_share(sample):
     counts = Counter(inv.type for inv in sample)
     assert set(counts) == set(types.NAMES)
-    for type_code, percent in demo.TYPE_WEIGHTS.items():
+    for type_code, percent in catalogue.TYPE_WEIGHTS.items():
         assert abs(counts[type_code] / len(sample) * 100 - percent) < max(2.0, percent * 0.2), type_code
 
 
@@ -104,11 +96,11 @@ def test_statuses_come_in_realistic_proportions(sample):
     assert 0.01 <= statuses["red_flushed"] / len(sample) <= 0.03
     assert 0.001 <= statuses["abnormal"] / len(sample) <= 0.012
     assert 0.001 <= statuses["partially_red_flushed"] / len(sample) <= 0.012
-    assert {inv.type for inv in sample if inv.status == "voided"} <= demo.PAPER
+    assert {inv.type for inv in sample if inv.status == "voided"} <= catalogue.PAPER
 
 
 def test_red_letter_invoices_follow_and_reverse_their_originals(sample):
-    reversed_originals = [i for i, inv in enumerate(sample) if inv.status in demo.REVERSED]
+    reversed_originals = [i for i, inv in enumerate(sample) if inv.status in catalogue.REVERSED]
     red_letters = [i for i, inv in enumerate(sample) if inv.red_letter_of]
     assert reversed_originals and [i + 1 for i in reversed_originals] == red_letters
     for i in reversed_originals:
@@ -193,83 +185,3 @@ def test_lines_carry_tax_categories_and_exact_arithmetic(sample):
     assert {"0.13", "0.09", "0.06", "0.03", "0.01", "exempt"} <= set(rates)
     tolls = [item for inv in sample if inv.type == types.TOLL for item in inv.items]
     assert {item.tax_category_code for item in tolls} == {"3040502020301000000"}
-
-
-# --- writing -----------------------------------------------------------------------------------
-
-
-@pytest.mark.django_db
-def test_fill_writes_what_generate_yields():
-    summary = demo.fill(700, seed=3, end_date=END, batch_size=64)
-    assert by_key(load_invoices(invoice_rows())) == by_key(demo.generate(700, seed=3, end_date=END))
-    assert summary.count == 700 == sum(summary.by_type.values()) == sum(summary.by_status.values())
-    assert "700 demo invoices" in str(summary)
-
-
-@pytest.mark.django_db
-@pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(), reason="needs fork")
-def test_fill_generating_in_a_second_process_writes_the_same_invoices():
-    summary = demo.fill(2_500, seed=4, end_date=END, parallel=True)
-    assert summary.process_seconds > 0
-    assert by_key(load_invoices(invoice_rows())) == by_key(demo.generate(2_500, seed=4, end_date=END))
-
-
-@pytest.mark.django_db
-def test_a_second_fill_continues_after_the_registered_numbers():
-    demo.fill(500, seed=1, end_date=END)
-    demo.fill(500, seed=1, end_date=END)
-    demo.fill(500, seed=2, end_date=END)
-    keys = list(Invoice.objects.values_list("code", "number"))
-    assert len(keys) == 1_500 == len(set(keys))
-
-
-@pytest.mark.django_db
-def test_red_letter_invoices_point_at_their_original_rows():
-    demo.fill(1_500, seed=8, end_date=END, batch_size=10)
-    red_letters = Invoice.objects.filter(red_letter_of__isnull=False).select_related("red_letter_of")
-    assert red_letters
-    for row in red_letters:
-        assert row.total < 0 and row.red_letter_of.status in demo.REVERSED
-        assert row.red_letter_of.id < row.id
-
-
-# --- the command -------------------------------------------------------------------------------
-
-
-def run_command(*args) -> str:
-    out = io.StringIO()
-    call_command("demo", *args, stdout=out)
-    return out.getvalue()
-
-
-@pytest.mark.django_db
-def test_demo_command_fills_and_says_what_it_did():
-    output = run_command("--invoices", "120", "--seed", "2", "--end-date", "2026-06-30")
-    assert Invoice.objects.count() == 120
-    assert re.match(r"120 demo invoices in [\d.]+ s \([\d,]+/s\); types .*; statuses .*normal:\d+", output)
-
-
-@pytest.mark.django_db
-def test_if_empty_fills_an_empty_registry_and_leaves_a_full_one_alone():
-    run_command("--invoices", "50", "--if-empty", "--end-date", "2026-06-30")
-    assert Invoice.objects.count() == 50
-    output = run_command("--invoices", "80", "--if-empty")
-    assert Invoice.objects.count() == 50
-    assert "already holds 50 invoices" in output
-
-
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize(
-    "args",
-    [
-        ["--invoices", "0"],
-        ["--invoices", "lots"],
-        ["--invoices", "10", "--end-date", "2026-13-01"],
-        ["--invoices", "10", "--end-date", "2999-01-01"],
-        ["--invoices", "10", "--colour", "red"],
-    ],
-)
-def test_bad_arguments_exit_with_status_2(args, capsys):
-    assert cli.main(["demo", *args]) == 2
-    assert capsys.readouterr().err
-    assert Invoice.objects.count() == 0

@@ -28,9 +28,9 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from yanpiao.documents import layout
 from yanpiao.fapiao import types, uscc
 from yanpiao.fapiao.invoice import SPECIAL_RATES, Invoice, from_json, to_json
-from yanpiao.registry.render import layout
 
 FIELDS_NEVER_CHANGED = frozenset(
     {"type", "code", "number", "issue_date", "check_code", "machine_no", "total_in_words", "status"}

@@ -9,7 +9,7 @@ background, and then, all drawn from ``random.Random(seed)``:
 * JPEG compression at quality 60–85.
 
 The same input and seed give the same bytes.  The strength is chosen so that a robust QR
-decoder recovers the code from at least 98 % of photos (tests/registry/render/test_photo.py);
+decoder recovers the code from at least 98 % of photos (tests/support/test_photo.py);
 whole-image decoding alone recovers fewer, as with real photos.
 
 pdfium draws CJK glyphs only when a CJK font is installed (Debian ``fonts-wqy-zenhei``); without
@@ -28,9 +28,9 @@ import numpy as np
 import pypdfium2 as pdfium
 from PIL import Image
 
+from yanpiao.documents.pdf import render_pdf
 from yanpiao.fapiao.invoice import Invoice
 from yanpiao.intake.pdf import PDFIUM_LOCK
-from yanpiao.registry.render.pdf import render_pdf
 
 DPI_RANGE = (150, 200)
 CORNER_JITTER = 0.05  # of the page's width and height

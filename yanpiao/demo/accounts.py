@@ -2,7 +2,8 @@
 
 Deterministic for a seed, like the demo invoices.  Every demo account has the password
 :data:`DEMO_PASSWORD` (a development convenience: ``make run`` prints it); issuers belong to
-an organisation whose tax ID is that of one of the registry's busiest sellers.
+an organisation whose tax ID is that of one of the registry's busiest sellers.  Accounts and
+organisations are created through the accounts' services, like any other.
 """
 
 from __future__ import annotations
@@ -10,11 +11,10 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from django.db.models import Count
-from django.utils import timezone
-
-from yanpiao.accounts.models import Organisation, Role, User
-from yanpiao.registry import models as registry
+from yanpiao.accounts import organisations
+from yanpiao.accounts import services as account_services
+from yanpiao.accounts.models import Role, User
+from yanpiao.registry import services as registry
 
 DEMO_PASSWORD = "yanpiao-demo-2026"
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
@@ -49,39 +49,23 @@ def accounts(count: int, seed: int) -> list[DemoAccount]:
 
 def create_users(count: int, seed: int = 1) -> list[User]:
     """Create the demo accounts that do not exist yet; issuers get their seller's organisation."""
-    sellers = iter(_busiest_sellers(3))
+    sellers = iter(registry.busiest_sellers(3))
     created = []
     for account in accounts(count, seed):
-        login = account.email or account.phone
-        if User.objects.find_by_login(login):
+        if User.objects.find_by_login(account.email or account.phone):
             continue
         organisation = None
         if account.role == Role.ISSUER:
             seller = next(sellers, None)
             if seller is not None:
-                organisation = Organisation.objects.create(name=seller.name, tax_id=seller.tax_id)
-        user = User.objects.create_user(
-            account.email or None,
-            DEMO_PASSWORD,
-            phone=account.phone or None,
+                organisation = organisations.create_organisation(seller.name, seller.tax_id)
+        user = account_services.create_account(
+            email=account.email,
+            phone=account.phone,
+            password=DEMO_PASSWORD,
             role=account.role,
             display_name=account.display_name,
             organisation=organisation,
-            is_staff=account.role == Role.ADMIN,
-            is_superuser=account.role == Role.ADMIN,
-            email_confirmed_at=timezone.now() if account.email else None,
-            phone_confirmed_at=timezone.now() if account.phone else None,
-            privacy_consent_at=timezone.now(),
         )
         created.append(user)
     return created
-
-
-def _busiest_sellers(count: int) -> list[registry.Party]:
-    ids = (
-        registry.Invoice.objects.values_list("seller_id", flat=True)
-        .annotate(n=Count("id"))
-        .order_by("-n", "seller_id")[:count]
-    )
-    by_id = registry.Party.objects.in_bulk(list(ids))
-    return [by_id[pk] for pk in ids if pk in by_id]

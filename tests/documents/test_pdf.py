@@ -11,10 +11,10 @@ import zxingcpp
 from PIL import Image
 
 from tests import factories
+from yanpiao.documents import layout
+from yanpiao.documents.pdf import render_pdf
 from yanpiao.fapiao import qr
 from yanpiao.fapiao.invoice import Item
-from yanpiao.registry.render import layout
-from yanpiao.registry.render.pdf import render_pdf
 
 TYPES = ("32", "31", "10", "01", "04", "11", "14", "20")
 

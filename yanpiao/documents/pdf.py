@@ -17,10 +17,10 @@ from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
 
+from yanpiao.documents import layout
+from yanpiao.documents.layout import PAGE_HEIGHT, PAGE_WIDTH, QR_SIZE, Mark, Page, Rule, Text
 from yanpiao.fapiao import types
 from yanpiao.fapiao.invoice import Invoice
-from yanpiao.registry.render import layout
-from yanpiao.registry.render.layout import PAGE_HEIGHT, PAGE_WIDTH, QR_SIZE, Mark, Page, Rule, Text
 
 QR_MODULE_PIXELS = 6
 QR_BORDER = 2  # modules of quiet zone inside the 20 mm square

@@ -12,15 +12,15 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from tests import factories
+from tests.support.tamper import FIELDS_NEVER_CHANGED, tamper, tamperable_fields
+from yanpiao.demo.generator import generate
+from yanpiao.documents import layout
+from yanpiao.documents.pdf import render_pdf
 from yanpiao.fapiao import types, uscc
 from yanpiao.fapiao.compare import flatten
 from yanpiao.fapiao.invoice import to_json
-from yanpiao.registry import demo
-from yanpiao.registry.render import layout
-from yanpiao.registry.render.pdf import render_pdf
-from yanpiao.registry.render.tamper import FIELDS_NEVER_CHANGED, tamper, tamperable_fields
 
-DEMO = list(demo.generate(150, seed=21, end_date=datetime.date(2026, 6, 30)))
+DEMO = list(generate(150, seed=21, end_date=datetime.date(2026, 6, 30)))
 FACTORY = [
     factories.invoice(type=t, serial=800 + i, remarks="合同编号：HT202512345", payee="李四", reviewer="赵六")
     for i, t in enumerate(("32", "31", "10", "01", "04", "11", "14", "20"))

@@ -12,10 +12,10 @@ from defusedxml import ElementTree
 from PIL import Image
 
 from tests import factories
+from yanpiao.documents import layout
+from yanpiao.documents.ofd import render_ofd
 from yanpiao.fapiao import qr
 from yanpiao.fapiao.invoice import format_amount
-from yanpiao.registry.render import layout
-from yanpiao.registry.render.ofd import render_ofd
 
 OFD = "{http://www.ofdspec.org/2016}"
 FP = "{http://www.edrm.org.cn/schema/e-invoice/2019}"

@@ -33,11 +33,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from xml.etree import ElementTree as ET
 
+from yanpiao.documents import layout
+from yanpiao.documents.layout import MONO, PAGE_HEIGHT, PAGE_WIDTH, QR_SIZE, SANS, SONG, Page, Text
+from yanpiao.documents.pdf import qr_png
 from yanpiao.fapiao import types
 from yanpiao.fapiao.invoice import Invoice, format_amount
-from yanpiao.registry.render import layout
-from yanpiao.registry.render.layout import MONO, PAGE_HEIGHT, PAGE_WIDTH, QR_SIZE, SANS, SONG, Page, Text
-from yanpiao.registry.render.pdf import qr_png
 
 OFD_NS = "http://www.ofdspec.org/2016"
 FP_NS = "http://www.edrm.org.cn/schema/e-invoice/2019"
