@@ -31,12 +31,5 @@ class Limits:
     max_zip_ratio: int = 100
     max_xml_bytes: int = 10 * 1024 * 1024
 
-    @classmethod
-    def from_settings(cls) -> "Limits":
-        """The limits configured in Django settings (``YANPIAO_INTAKE_*``), or the defaults."""
-        from django.conf import settings
-
-        return cls(**getattr(settings, "YANPIAO_INTAKE_LIMITS", {}))
-
 
 DEFAULT = Limits()

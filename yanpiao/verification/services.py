@@ -227,6 +227,11 @@ class DocumentResult:
         }
 
 
+def intake_limits() -> Limits:
+    """The limits against hostile files, as configured (``YANPIAO_INTAKE_LIMITS``), else the defaults."""
+    return Limits(**getattr(settings, "YANPIAO_INTAKE_LIMITS", {}))
+
+
 def verify_document(
     data: bytes, actor=None, channel: str | None = None, limits: Limits | None = None
 ) -> DocumentResult:
@@ -235,7 +240,7 @@ def verify_document(
     A bare QR payload is recorded on the ``qr`` channel, any other document on ``upload``.
     """
     # OCR-read content is not compared (Candidate.content): no OCR where the QR code is readable.
-    extraction = reader.extract(data, limits or Limits.from_settings(), ocr_content=False)
+    extraction = reader.extract(data, limits or intake_limits(), ocr_content=False)
     channel = channel or (Channel.QR if extraction.format == "qr" else Channel.UPLOAD)
     document = {"format": extraction.format, "sha256": hashlib.sha256(data).hexdigest()}
     results = []

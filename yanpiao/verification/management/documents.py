@@ -6,6 +6,7 @@ from typing import Any
 
 from yanpiao.intake import reader
 from yanpiao.intake.limits import Limits, RefusedDocument
+from yanpiao.verification.services import intake_limits
 
 EXIT_AUTHENTIC, EXIT_OTHER, EXIT_INVALID = 0, 1, 2
 
@@ -14,7 +15,7 @@ def process_files(
     paths: list[str], work: Callable[[bytes, Limits], Any]
 ) -> Iterator[tuple[str, Any, RefusedDocument | None]]:
     """``(path, work(data, limits), None)`` per file, or ``(path, None, refusal)``."""
-    limits = Limits.from_settings()
+    limits = intake_limits()
     for path in paths:
         try:
             yield path, work(reader.read_file(path, limits), limits), None
