@@ -394,7 +394,7 @@ def test_paper_special_invoice_prints_code_and_number_without_labels():
 def test_specimen_and_test_markers_are_flagged():
     boxes = [*digital_boxes(buyer="测试购方企业"), box("样票", 10, 10)]
     findings = printed.parse(boxes, "ocr", 595, 397).findings
-    assert [(f.rule, f.field, f.severity) for f in findings] == [("document.specimen", "document", "warning")]
+    assert [(f.rule, f.field, f.severity) for f in findings] == [("document.specimen", "document", "error")]
     assert "样票" in findings[0].message and "测试购方企业" in findings[0].message
 
 

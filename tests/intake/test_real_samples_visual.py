@@ -14,12 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from yanpiao.intake import reader
+from yanpiao.intake import image, ocr, reader
 from yanpiao.intake.candidate import Candidate
 from yanpiao.intake.limits import RefusedDocument
 
 SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples" / "real"
-NOT_AN_INVOICE = "pdf/clm1100__pdf__2.pdf"
+FREIGHT_RECEIPT = "pdf/clm1100__pdf__2.pdf"
+RAILWAY_TICKET = "img/aymanajal__发票3.jpg"
 SPECIMEN = "img/guanshuicheng__test-invoice__增值税专用发票.jpg"
 # Manifest columns → candidate fields.
 KEY_COLUMNS = {
@@ -46,7 +47,8 @@ def _rows() -> list[dict[str, str]]:
         ]
 
 
-INVOICE_ROWS = [row for row in _rows() if row["file"] != NOT_AN_INVOICE]
+INVOICE_ROWS = [row for row in _rows() if not row["invoice_type"].startswith("NOT_AN_INVOICE")]
+NOT_INVOICE_ROWS = [row for row in _rows() if row["invoice_type"].startswith("NOT_AN_INVOICE")]
 
 
 @functools.cache
@@ -111,27 +113,72 @@ def test_parties_and_items_of_the_pdfs():
     assert digital.get("items")[0]["tax_rate"] == "0.13"
 
 
-def test_the_freight_receipt_is_refused_as_not_an_invoice():
+def test_the_manifest_marks_the_receipt_and_the_railway_ticket_as_not_invoices():
+    assert {row["file"] for row in NOT_INVOICE_ROWS} == {FREIGHT_RECEIPT, RAILWAY_TICKET}
+
+
+@pytest.mark.parametrize("row", NOT_INVOICE_ROWS, ids=[row["file"] for row in NOT_INVOICE_ROWS])
+def test_what_is_not_an_invoice_is_refused_as_not_an_invoice(row):
     with pytest.raises(RefusedDocument) as refused:
-        reader.extract((SAMPLES / NOT_AN_INVOICE).read_bytes())
+        reader.extract((SAMPLES / row["file"]).read_bytes())
     assert refused.value.reason == "not_invoice"
     assert "not an invoice" in refused.value.message
+
+
+def test_the_freight_receipt_is_refused_naming_its_title():
+    with pytest.raises(RefusedDocument) as refused:
+        reader.extract((SAMPLES / FREIGHT_RECEIPT).read_bytes())
     assert "货票收款凭证" in refused.value.message
 
 
-def test_the_specimen_is_flagged():
+def test_the_sideways_railway_ticket_is_read_upright_and_refused_as_a_railway_ticket():
+    picture = image.open_image((SAMPLES / RAILWAY_TICKET).read_bytes())
+    assert ocr.orientation(picture) == 90  # EXIF says nothing: its text lines say it lies sideways
+    with pytest.raises(RefusedDocument) as refused:
+        reader.extract((SAMPLES / RAILWAY_TICKET).read_bytes())
+    assert refused.value.reason == "not_invoice"
+    assert "railway ticket (铁路客票)" in refused.value.message
+
+
+def test_the_skewed_photo_whose_qr_code_does_not_decode_is_read_by_ocr():
+    candidate = extract("img/zsc140217__train_data__zzsfp__imgs__b137.jpg")
+    assert candidate.qr == {}
+    assert {candidate.sources[name] for name in ("code", "number", "issue_date", "amount", "total")} == {
+        "ocr"
+    }
+    assert (candidate.get("tax"), candidate.get("total_in_words")) == ("101.56", "陆佰玖拾玖圆整")
+
+
+def test_the_toll_invoices_read_their_amounts_from_the_toll_columns():
+    taxable = extract(
+        "pdf/gy3117577403-ai__backend__uploads__1__invoice_e256102e8f274585bc997c64e3ec6121.pdf"
+    )
+    assert [(i["name"], i["amount"], i["tax_rate"], i["tax"]) for i in taxable.get("items")] == [
+        ("*经营租赁*通行费", "9.72", "0.03", "0.29")
+    ]
+    assert taxable.sources["number"] == "text"
+    untaxed = extract(
+        "pdf/metahuber__高速费__高速费-15X2=30__store_180d35be774adc4b1778f2c0ec629941d1037d4541dff951.pdf"
+    )
+    assert (untaxed.get("amount"), untaxed.get("tax"), untaxed.get("total")) == ("15.00", "0.00", "15.00")
+    assert untaxed.get("items")[0]["tax_rate"] == "not_taxable"
+    assert "localhost" not in str(untaxed.fields)  # the browser-print header and footer are not invoice data
+
+
+def test_the_specimen_is_flagged_as_an_error():
     candidate = extract(SPECIMEN)
     assert candidate.qr == {}  # it has no QR code: every field is read by OCR
     assert {candidate.sources[name] for name in ("code", "number", "issue_date", "amount", "total")} == {
         "ocr"
     }
     [specimen] = [f for f in candidate.findings if f.rule == "document.specimen"]
-    assert specimen.severity == "warning" and "测试" in specimen.message
+    assert (specimen.field, specimen.severity) == ("document", "error") and "测试" in specimen.message
+    assert candidate.refused
 
 
 def test_the_specimen_never_verifies_authentic(db):
     from yanpiao.verification import services
 
     [result] = services.verify_document((SAMPLES / SPECIMEN).read_bytes()).results
-    assert result.outcome == "not_found"
+    assert result.outcome == "invalid"  # a specimen is never looked up: it cannot be an issued invoice
     assert "document.specimen" in [f.rule for f in result.findings]

@@ -34,7 +34,7 @@ from xml.etree.ElementTree import Element
 from yanpiao.fapiao import amount_words, arithmetic, types
 from yanpiao.fapiao.findings import ERROR, WARNING, Finding
 from yanpiao.fapiao.invoice import CENT, InvoiceFormatError, from_json, parse_date
-from yanpiao.intake import safe
+from yanpiao.intake import safe, specimen
 from yanpiao.intake.candidate import XML, Candidate, Extraction
 from yanpiao.intake.limits import DEFAULT, Limits, RefusedDocument
 
@@ -130,11 +130,28 @@ def finding_for_test_marker(marker: str) -> Finding:
     )
 
 
+# Some issuers print no 零 for a zero 角 before the 分 (壹拾圆壹分 for 10.01, a real toll invoice).
+_NO_ZERO_JIAO = re.compile(r"([圆元])(?=[壹贰叁肆伍陆柒捌玖]分)")
+
+
+def words_state(words: str, amount: Decimal) -> bool:
+    """Whether printed 大写 words state the amount, also in the printed variant without 零 before 分.
+
+    >>> words_state("壹拾圆壹分", Decimal("10.01")), words_state("壹拾圆零壹分", Decimal("10.01"))
+    (True, True)
+    >>> words_state("壹拾圆贰分", Decimal("10.01"))
+    False
+    """
+    return amount_words.words_match(words, amount) or amount_words.words_match(
+        _NO_ZERO_JIAO.sub(r"\1零", words), amount
+    )
+
+
 def content_findings(fields: dict[str, Any]) -> list[Finding]:
     """大写 against 小写, and the tax arithmetic (``arithmetic.check``) when the amounts were read."""
     findings = []
     total, words = fields.get("total"), fields.get("total_in_words")
-    if total and words and not amount_words.words_match(words, Decimal(total)):
+    if total and words and not words_state(words, Decimal(total)):
         findings.append(
             Finding(
                 "amount_words.mismatch",
@@ -322,6 +339,8 @@ def read(data: bytes, limits: Limits = DEFAULT) -> Extraction:
     reading.put("remarks", remarks)
     candidate.set("red_letter_of", _red_letter_of(root, remarks), XML)
     candidate.findings += content_findings(candidate.fields)
+    if found := specimen.markers("", candidate.fields):
+        candidate.findings.append(specimen.finding(found))
     signature = bytes.fromhex(_hex_prefix(_text(root, "TaxBureauSignature/SignatureValue")))
     marker = find_test_marker(signature)
     if marker:
@@ -344,6 +363,7 @@ __all__ = [
     "quantity",
     "rate",
     "read",
+    "words_state",
     "red_letter_from_remarks",
     "finding_for_test_marker",
     "find_test_marker",

@@ -7,7 +7,9 @@ photo taken sideways reads upright.
 
 The QR code (:mod:`yanpiao.intake.qr_image`) gives the key fields; OCR
 (:mod:`yanpiao.intake.ocr` + :mod:`yanpiao.intake.printed`) gives the printed content and,
-when there is no QR code, the key fields too.  An image with neither an invoice QR code
+when there is no QR code, the key fields too.  Before OCR the picture is turned upright when
+its text lines say it lies sideways or upside down (:func:`yanpiao.intake.ocr.orientation`),
+and the boxes of a tilted photo are levelled (:func:`yanpiao.intake.ocr.deskew`).  An image with neither an invoice QR code
 nor a recognisable printed invoice is refused as ``not_invoice``.
 """
 
@@ -49,12 +51,10 @@ def read(data: bytes, limits: Limits = DEFAULT, ocr_content: bool = True) -> Ext
     (see candidate.Candidate.content), so with a readable QR code it would only cost time.
     """
     picture = open_image(data, limits)
-    candidates, title = candidates_from_picture(picture, ocr_content=ocr_content)
+    candidates, shown = candidates_from_picture(picture, ocr_content=ocr_content)
     if not candidates:
-        detail = (
-            f" (its title reads {title!r})" if title else " (no invoice QR code and no 发票号码 was found)"
-        )
-        raise RefusedDocument("not_invoice", f"the image is not an invoice{detail}")
+        detail = shown or "no invoice QR code and no 发票号码 was found"
+        raise RefusedDocument("not_invoice", f"the image is not an invoice ({detail})")
     return Extraction("image", candidates)
 
 
@@ -109,17 +109,20 @@ def _upright_rgb(picture: Image.Image) -> Image.Image:
 def candidates_from_picture(
     picture: Any, payloads: list[str] | None = None, ocr_content: bool = True
 ) -> tuple[list[Candidate], str]:
-    """Candidates from an upright picture (also a rendered PDF page), and the title OCR read."""
+    """Candidates from a picture (also a rendered PDF page), and what the page shows when it is no
+    invoice (:func:`yanpiao.intake.printed.describe`)."""
     payloads = payloads or qr_image.find_payloads(picture)
     qr_candidates = [c for c in map(_qr_candidate, payloads) if c is not None]
     if qr_candidates and not ocr_content:
         return qr_candidates, ""
+    turn = ocr.orientation(picture)
+    if turn:
+        picture = picture.rotate(turn, expand=True)
     page = printed.Page(_ocr_boxes(picture), picture.width, picture.height)
     text = printed.parse_page(page, OCR)
-    title = printed.title(page)
-    is_invoice = printed.looks_like_invoice(text) and not printed.not_invoice_title(title)
+    is_invoice = printed.looks_like_invoice(text) and not printed.not_invoice_title(printed.title(page))
     texts = [text] if is_invoice or (qr_candidates and text.fields) else []
-    return printed.pair(texts, qr_candidates), title
+    return printed.pair(texts, qr_candidates), printed.describe(page)
 
 
 def _ocr_boxes(picture: Any) -> list[ocr.TextBox]:
@@ -128,10 +131,10 @@ def _ocr_boxes(picture: Any) -> list[ocr.TextBox]:
     if scale < 1.0:
         size = (round(picture.width * scale), round(picture.height * scale))
         picture = picture.resize(size, Image.Resampling.LANCZOS)
+    boxes = [box for box in ocr.recognise(picture) if box.score >= MIN_OCR_SCORE]
     return [
         ocr.TextBox(b.text, b.x0 / scale, b.y0 / scale, b.x1 / scale, b.y1 / scale, b.score)
-        for b in ocr.recognise(picture)
-        if b.score >= MIN_OCR_SCORE
+        for b in ocr.deskew(boxes, picture.width, picture.height)
     ]
 
 

@@ -58,7 +58,7 @@ from PIL import Image
 from yanpiao.fapiao import qr, types
 from yanpiao.fapiao.code import infer_type
 from yanpiao.fapiao.findings import WARNING, Finding
-from yanpiao.intake import qr_text, safe
+from yanpiao.intake import qr_text, safe, specimen
 from yanpiao.intake.candidate import QR, TEXT, XML, Candidate, Extraction
 from yanpiao.intake.einvoice_xml import (
     compact,
@@ -635,6 +635,10 @@ def read(data: bytes, limits: Limits = DEFAULT) -> Extraction:
             "an attached invoice XML or a QR code",
         )
     candidate.findings += content_findings(candidate.fields)
+    printed_text = "".join([*package.page_texts(), *package.template_texts()])
+    found = specimen.markers(printed_text, candidate.fields, specimen.content_of(candidate.fields))
+    if found:
+        candidate.findings.append(specimen.finding(found))
     marker = package.test_marker()
     if marker:
         candidate.findings.append(finding_for_test_marker(marker))

@@ -18,7 +18,7 @@ and render is checked against ``limits.max_pixels`` first.  pdfium is not thread
 every pdfium call runs under one module-level lock; the OCR of a scanned page runs outside it.
 
 A PDF whose pages show no invoice (no 发票号码, no invoice QR code, or a title such as
-收款凭证 or 货票) is refused as ``not_invoice``, naming its title.
+收款凭证 or 货票) is refused as ``not_invoice``, naming its title or what it is (a railway ticket).
 """
 
 from __future__ import annotations
@@ -61,23 +61,20 @@ def read(data: bytes, limits: Limits = DEFAULT) -> Extraction:
     try:
         pages = _page_count(document, limits)
         candidates: list[Candidate] = []
-        titles: list[str] = []
+        shown: list[str] = []
         for number in range(1, pages + 1):
-            found, page_title = _read_page(document, number, limits)
+            found, page_shows = _read_page(document, number, limits)
             for candidate in found:
                 candidate.page = number
             candidates += found
-            titles.append(page_title)
+            shown.append(page_shows)
     finally:
         with PDFIUM_LOCK:
             document.close()
     candidates = _without_list_pages(candidates)
     if not candidates:
-        shown = next((t for t in titles if t), "")
-        detail = (
-            f" (its title reads {shown!r})" if shown else " (no 发票号码 and no invoice QR code was found)"
-        )
-        raise RefusedDocument("not_invoice", f"the PDF is not an invoice{detail}")
+        detail = next((t for t in shown if t), "") or "no 发票号码 and no invoice QR code was found"
+        raise RefusedDocument("not_invoice", f"the PDF is not an invoice ({detail})")
     return Extraction("pdf", candidates)
 
 
@@ -119,7 +116,7 @@ class _Page:
     """What one page gave under the pdfium lock; ``picture`` is a scan still to be read by OCR."""
 
     candidates: list[Candidate]
-    title: str = ""
+    shown: str = ""  # what the page shows when it is no invoice (printed.describe)
     picture: Any = None
     payloads: list[str] = field(default_factory=list)
 
@@ -135,7 +132,7 @@ def _read_page(document: pdfium.PdfDocument, number: int, limits: Limits) -> tup
         finally:
             page.close()
     if result.picture is None:
-        return result.candidates, result.title
+        return result.candidates, result.shown
     # OCR runs outside the lock: pdfium is free for other documents meanwhile.
     return image.candidates_from_picture(result.picture, result.payloads)
 
@@ -157,7 +154,7 @@ def _layer_and_qr(page: pdfium.PdfPage, limits: Limits) -> _Page:
         return _Page([], picture=_render(page, OCR_RENDER_SCALE, limits))
     qr_candidates = [c for c in map(_qr_candidate, payloads) if c is not None]
     texts = [text] if invoice_text or (qr_candidates and text.fields) else []
-    return _Page(printed.pair(texts, qr_candidates), page_title)
+    return _Page(printed.pair(texts, qr_candidates), printed.describe(layout))
 
 
 def _qr_candidate(payload: str) -> Candidate | None:
@@ -206,6 +203,8 @@ def _display(
 def _words(page: pdfium.PdfPage, width: float, height: float) -> Iterator[TextBox]:
     """Characters grouped into words: a break at line ends, large gaps and baseline changes."""
     rotation = page.get_rotation()
+    # Text boxes are in the page's user space; the visible page (its crop box) may not start at 0, 0.
+    origin_x, origin_y = page.get_bbox()[:2]
     textpage = page.get_textpage()
     try:
         chars = list(_chars(textpage))
@@ -218,7 +217,8 @@ def _words(page: pdfium.PdfPage, width: float, height: float) -> Iterator[TextBo
             yield from _word(current)
             current = []
             continue
-        x0, y0, x1, y1 = _display((left, bottom, right, top), rotation, width, height)
+        box = (left - origin_x, bottom - origin_y, right - origin_x, top - origin_y)
+        x0, y0, x1, y1 = _display(box, rotation, width, height)
         if x1 < 0 or y1 < 0 or x0 > display_width or y0 > display_height:
             continue  # off the page (hidden annotations, e.g. a download counter)
         if current and not char.isspace() and _breaks(_last_visible(current), (char, x0, y0, x1, y1)):

@@ -18,7 +18,7 @@ digits, and OCR merges a label and its value into one box (``名称：个人``).
 
 Fields that cannot be read stay absent, never guessed.  The candidate's findings cover
 what the document itself says: 大写 vs 小写, arithmetic (:func:`yanpiao.fapiao.arithmetic.check`)
-and 样票 / 测试 markers; :func:`merge` adds the disagreements between text and QR code.
+and specimen / test-party marks (:mod:`yanpiao.intake.specimen`); :func:`merge` adds the disagreements between text and QR code.
 
 >>> boxes = [TextBox("发票号码：", 430, 30, 470, 40), TextBox("２８４７７７４３", 475, 30, 520, 40),
 ...          TextBox("开票日期:", 430, 45, 470, 55), TextBox("2017年11月29日", 475, 45, 530, 55)]
@@ -40,12 +40,14 @@ from typing import Any
 
 from stdnum.exceptions import ValidationError
 
-from yanpiao.fapiao import amount_words, arithmetic, types
+from yanpiao.fapiao import arithmetic, types
 from yanpiao.fapiao import code as invoice_code
 from yanpiao.fapiao.compare import normalize_text
 from yanpiao.fapiao.findings import ERROR, WARNING, Finding
 from yanpiao.fapiao.invoice import CENT, Invoice, Item, Party
+from yanpiao.intake import specimen
 from yanpiao.intake.candidate import KEY_FIELDS, OCR, QR, TEXT, Candidate
+from yanpiao.intake.einvoice_xml import words_state
 from yanpiao.intake.ocr import TextBox
 
 # --- text and layout --------------------------------------------------------------------------
@@ -133,7 +135,8 @@ def join_words(words: Sequence[Word]) -> str:
     for word in words:
         if previous is not None:
             gap = word.x0 - previous.x1
-            parts.append(" " if gap > 0.3 * min(word.height, previous.height) else "")
+            digits = previous.text[-1:].isdigit() and word.text[:1].isdigit()  # two numbers, not one
+            parts.append(" " if digits or gap > 0.3 * min(word.height, previous.height) else "")
         parts.append(word.text)
         previous = word
     return "".join(parts)
@@ -210,11 +213,11 @@ def _valid_date(year: str, month: str, day: str) -> str | None:
 
 
 def _rate(text: str) -> str | None:
-    """A printed tax rate as invoice JSON: ``13%`` → ``0.13``; 免税 → ``exempt``; 不征税 → ``not_taxable``."""
+    """A printed tax rate as invoice JSON: ``13%`` → ``0.13``; 免税 → ``exempt``; 不征税 or ``***`` → ``not_taxable``."""
     text = compact(text)
     if "免税" in text:
         return "exempt"
-    if "不征税" in text:
+    if "不征税" in text or re.fullmatch(r"\*{3,}", text):  # toll invoices print 不征税 as ***
         return "not_taxable"
     match = re.fullmatch(r"(\d{1,2}(?:\.\d+)?)%", text)
     if not match:
@@ -401,7 +404,8 @@ def totals_of(page: Page) -> Totals:
         if row is totals.row or (totals.row is not None and row.cy >= totals.row.cy):
             continue
         if re.search(r"(?<!价税)合计", text) or (
-            totals.row is not None and text.count("¥") >= 2 and not re.search(r"[\u4e00-\u9fff]", text)
+            # 合 or 计 may be lost (OCR) or apart from the amounts: ¥ amounts and nothing but 合/计
+            totals.row is not None and text.count("¥") >= 2 and not re.sub(r"[合计¥\d.,\-*]", "", text)
         ):
             totals.sum_row = row
     if totals.sum_row is not None:
@@ -646,8 +650,8 @@ def _column_of(word: Word, bounds: list[tuple[str, float]]) -> str:
         return column  # item names may be anything, 13% and *** included
     if _RATE.fullmatch(compact(word.text)):
         return "tax_rate"
-    if re.fullmatch(r"\*{3,}", word.text):
-        return "tax"  # the tax of a 免税 line
+    if re.fullmatch(r"\*{3,}", word.text):  # the tax of a 免税 line; rate and tax of a 不征税 one
+        return column if column in ("tax_rate", "tax") else "tax"
     if column == "tax_rate":  # a number never goes into the rate column: to the nearer neighbour
         index = [name for name, _ in bounds].index("tax_rate")
         left = bounds[index][1]
@@ -701,8 +705,8 @@ def items_of(page: Page, totals: Totals) -> list[dict[str, str]] | None:
     bottom = totals.sum_row.cy if totals.sum_row else totals.row.cy if totals.row else page.height
     items: list[dict[str, str]] = []
     for row in page.rows:
-        if not header.cy < row.cy < bottom:
-            continue
+        if not header.cy < row.cy < bottom or row.height > 1.8 * page.line:
+            continue  # a tall row is a vertical label beside the table (第二联:抵扣联, 税总函)
         cells = _cells(row, extents)
         item = _item(cells)
         if item is not None:
@@ -781,17 +785,6 @@ def _seal_text(text: str, seller_tax_id: str, source: str) -> bool:
 
 # --- the candidate -------------------------------------------------------------------------------
 
-SPECIMEN_MARKERS = ("样票", "样本", "票样")
-
-
-def specimen_markers(page: Page, parties: dict[str, dict[str, str]]) -> list[str]:
-    """Words that mark a specimen or a test invoice: 样票/样本 anywhere, 测试 in a party name."""
-    found = [marker for marker in SPECIMEN_MARKERS if marker in page.compact]
-    for party in parties.values():
-        if "测试" in party.get("name", ""):
-            found.append(party["name"])
-    return found
-
 
 def parse(
     boxes: Iterable[Any], source: str, width: float | None = None, height: float | None = None
@@ -826,7 +819,9 @@ def parse_page(page: Page, source: str) -> Candidate:
     candidate.set("remarks", remarks_of(page, totals, seller_tax_id, source), source)
     for name, value in signatures_of(page).items():
         candidate.set(name, value, source)
-    candidate.findings += document_findings(candidate, specimen_markers(page, parties))
+    candidate.findings += document_findings(
+        candidate, specimen.markers(page.compact, parties, specimen.content_of(candidate.fields))
+    )
     return candidate
 
 
@@ -842,7 +837,7 @@ def document_findings(candidate: Candidate, markers: Sequence[str] = ()) -> list
     findings = []
     total = _decimal(candidate.get("total"))
     words = candidate.get("total_in_words")
-    if words and total is not None and not amount_words.words_match(words, total):
+    if words and total is not None and not words_state(words, total):
         findings.append(
             Finding(
                 "amount_words.mismatch",
@@ -853,15 +848,7 @@ def document_findings(candidate: Candidate, markers: Sequence[str] = ()) -> list
         )
     findings += _arithmetic(candidate)
     if markers:
-        findings.append(
-            Finding(
-                "document.specimen",
-                "document",
-                WARNING,
-                f"the document is marked as a specimen or test invoice ({', '.join(markers)}): "
-                "it cannot be an issued invoice",
-            )
-        )
+        findings.append(specimen.finding(markers))
     return findings
 
 
@@ -978,9 +965,29 @@ def not_invoice_title(page_title: str) -> bool:
     return any(word in page_title for word in NOT_INVOICE_TITLES)
 
 
+# Documents that are often handed in as invoices but are not VAT invoices, by words they print.
+NOT_INVOICE_DOCUMENTS = (
+    (
+        ("中国铁路", "12306", "95306"),
+        "a paper railway ticket (铁路客票): a reimbursement voucher with no 发票代码 or 发票号码, "
+        "outside the VAT invoice registry, so it cannot be verified here",
+    ),
+)
+
+
+def describe(page: Page) -> str:
+    """What a page that shows no invoice is, for the refusal: a known other document, or its title."""
+    for words, description in NOT_INVOICE_DOCUMENTS:
+        if any(word in page.compact for word in words):
+            return description
+    page_title = title(page)
+    return f"its title reads {page_title!r}" if page_title else ""
+
+
 __all__ = [
     "Page",
     "TextBox",
+    "describe",
     "document_findings",
     "looks_like_invoice",
     "merge",
