@@ -1,8 +1,13 @@
 """Fixtures shared by the whole suite."""
 
+import itertools
+
 import pytest
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests import factories
+from yanpiao.accounts.models import Role, User
 from yanpiao.registry import services as registry
 
 
@@ -16,3 +21,46 @@ def register(db):
         return invoice
 
     return _register
+
+
+_serial = itertools.count(1)
+
+
+@pytest.fixture
+def make_user(db):
+    def _make_user(role=Role.TAXPAYER, organisation=None, **fields):
+        email = fields.pop("email", f"access{next(_serial)}@example.com")
+        return User.objects.create_user(email=email, role=role, organisation=organisation, **fields)
+
+    return _make_user
+
+
+@pytest.fixture
+def login(client):
+    """Log a user in; auditors and admins with a session already past two-factor authentication."""
+
+    def _login(user):
+        client.force_login(user)
+        if user.needs_two_factor:
+            device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+            session = client.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+        return client
+
+    return _login
+
+
+@pytest.fixture
+def audit_events(monkeypatch):
+    """The audit events recorded during the test (still written to the audit log)."""
+    from yanpiao.security import audit
+
+    events, real = [], audit.record
+
+    def record(action, actor=None, target="", detail=None):
+        events.append({"action": action, "actor": actor, "target": target, "detail": detail})
+        return real(action, actor=actor, target=target, detail=detail)
+
+    monkeypatch.setattr(audit, "record", record)
+    return events

@@ -44,6 +44,7 @@ MIDDLEWARE = [
     "yanpiao.accounts.middleware.StaffSessionMiddleware",
     "yanpiao.accounts.twofactor.TwoFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "yanpiao.web.middleware.NotVisibleMiddleware",  # the access layer's refusals are 404s
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks

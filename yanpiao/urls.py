@@ -1,9 +1,8 @@
-"""Top-level URL routes."""
+"""Top-level URL routes: the web pages and the account pages."""
 
 from django.urls import include, path
 
 urlpatterns = [
     path("", include("yanpiao.web.urls")),
-    path("accounts/", include("yanpiao.accounts.urls")),
-    path("", include("yanpiao.accounts.security_urls")),
+    path("", include("yanpiao.accounts.urls")),
 ]

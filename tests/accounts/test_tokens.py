@@ -141,4 +141,4 @@ def test_creation_and_revocation_are_audited(owner, monkeypatch):
     monkeypatch.setattr(audit, "record", lambda action, **kw: actions.append(action) or real(action, **kw))
     token, _ = tokens.create_token(owner, "app", ["batch"])
     tokens.revoke(token, by=owner)
-    assert actions == ["api_token.created", "api_token.revoked"]
+    assert actions == ["api_token.create", "api_token.revoke"]

@@ -58,7 +58,7 @@ def bypassing_triggers():
 def record_some(count=5):
     return [
         audit.record(
-            audit.Action.VERIFICATION, target=f"invoice 011001600111/{n:08}", detail={"outcome": "authentic"}
+            audit.Action.VERIFICATION_CREATE, target=f"verification.verification:{n}", detail={"outcome": "authentic"}
         )
         for n in range(count)
     ]
@@ -90,7 +90,7 @@ def test_first_entry_follows_zeros_and_hash_is_reproducible():
         "id": entry.id,
         "at": audit.instant(entry.at),
         "actor_id": None,
-        "action": "verification",
+        "action": "verification.create",
         "target": entry.target,
         "detail": {"outcome": "authentic"},
     }
@@ -100,8 +100,8 @@ def test_first_entry_follows_zeros_and_hash_is_reproducible():
 
 def test_details_are_stored_as_they_are_hashed():
     audit.record(
-        audit.Action.EXPORTED,
-        target="export 7",
+        audit.Action.REGISTRY_EXPORT,
+        target="registry.invoice",
         detail={"total": Decimal("12.50"), "rows": 3, "z": [1, "二"]},
     )
     assert audit.tail(1)[0].detail == {"total": "12.50", "rows": 3, "z": [1, "二"]}
@@ -129,8 +129,8 @@ def test_database_refuses_changes(statement):
 @pytest.mark.parametrize(
     "change",
     [
-        "target = 'invoice 011001600111/99999999'",
-        "action = 'registry.exported'",
+        "target = 'verification.verification:999'",
+        "action = 'registry.export'",
         "actor_id = 1",
         """detail = '{"outcome":"not_found"}'""",
         "id = id + 1000",
@@ -168,7 +168,7 @@ def test_an_entry_rewritten_with_a_fresh_hash_is_named():
         forged.id,
         audit.instant(forged.at),
         None,
-        "verification",
+        "verification.create",
         "forged",
         {"outcome": "authentic"},
     )
@@ -216,7 +216,7 @@ def test_a_rewritten_head_is_found_through_the_checkpoint():
     audit.checkpoint()
     head = audit.tail(1)[0]
     new_hash = audit.entry_hash(
-        head.previous_hash, head.id, audit.instant(head.at), None, "verification", "x", {}
+        head.previous_hash, head.id, audit.instant(head.at), None, "verification.create", "x", {}
     )
     with bypassing_triggers() as cursor:
         cursor.execute(
@@ -316,8 +316,8 @@ def all_text():
 def test_signup_is_recorded_without_the_address(alice):
     entry = audit.tail(1)[0]
     assert (entry.action, entry.target, entry.detail) == (
-        "user.signup",
-        f"user {alice.pk}",
+        "account.signup",
+        f"accounts.user:{alice.pk}",
         {"role": "taxpayer"},
     )
     assert "alice" not in all_text().lower()
@@ -326,15 +326,15 @@ def test_signup_is_recorded_without_the_address(alice):
 def test_login_is_recorded(client, alice):
     client.force_login(alice)
     entry = audit.tail(1)[0]
-    assert (entry.action, entry.actor_id, entry.target) == ("user.login", alice.pk, f"user {alice.pk}")
+    assert (entry.action, entry.actor_id, entry.target) == ("account.login", alice.pk, f"accounts.user:{alice.pk}")
 
 
 def test_failed_login_is_recorded_by_blind_index_only(alice):
     request = RequestFactory().post("/accounts/login/")
     assert authenticate(request, username="alice@example.com", password="wrong password") is None
     entry = audit.tail(1)[0]
-    assert entry.action == "user.login_failed" and entry.actor_id is None
-    assert entry.target == f"login {blind_index('alice@example.com', 'audit login')}"
+    assert entry.action == "account.login_failed" and entry.actor_id is None
+    assert entry.detail == {"login_index": blind_index("alice@example.com", "audit login")}
     assert "alice" not in all_text().lower() and "example.com" not in all_text()
 
 
@@ -342,7 +342,7 @@ def test_role_changes_are_recorded(alice):
     alice.role = "auditor"
     alice.save()
     entry = audit.tail(1)[0]
-    assert (entry.action, entry.target) == ("user.role_changed", f"user {alice.pk}")
+    assert (entry.action, entry.target) == ("account.powers_change", f"accounts.user:{alice.pk}")
     assert entry.detail == {"role": ["taxpayer", "auditor"]}
     alice.display_name = "A."
     alice.save()
@@ -425,7 +425,7 @@ def test_concurrent_threads_keep_one_chain():
     def write():
         try:
             for n in range(50):
-                audit.record(audit.Action.VERIFICATION, target=f"thread {n}")
+                audit.record(audit.Action.VERIFICATION_CREATE, target=f"verification.verification:{n}")
         except Exception as exc:  # reported below
             errors.append(exc)
         finally:

@@ -133,3 +133,16 @@ class DeleteAccountForm(forms.Form):
         if not self.user.check_password(password):
             raise ValidationError("密码不正确。", code="password_incorrect")
         return password
+
+
+class CodeForm(forms.Form):
+    """A code from the authenticator app (two-factor authentication)."""
+
+    code = forms.CharField(
+        label="验证码 Code",
+        max_length=10,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
+    next = forms.CharField(required=False, widget=forms.HiddenInput)

@@ -117,6 +117,8 @@ class User(EncryptedModel, AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects = UserManager()
+    # Who is changing this user's powers now, named in the audit entry of the change (not stored).
+    changed_by: User | None = None
 
     # Log-in goes through UserManager.get_by_natural_key (e-mail or phone, by blind index).
     USERNAME_FIELD = "email_index"
@@ -139,8 +141,25 @@ class User(EncryptedModel, AbstractBaseUser, PermissionsMixin):
         return super().save(*args, **kwargs)
 
     @property
-    def needs_two_factor(self) -> bool:
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN or self.is_superuser
+
+    @property
+    def is_auditor(self) -> bool:
+        return self.role == Role.AUDITOR
+
+    @property
+    def is_issuer(self) -> bool:
+        return self.role == Role.ISSUER
+
+    @property
+    def has_staff_role(self) -> bool:
+        """An auditor or an admin: sees every verification, invoice and organisation, masked."""
         return self.role in STAFF_ROLES or self.is_superuser
+
+    @property
+    def needs_two_factor(self) -> bool:
+        return self.has_staff_role
 
     def __str__(self):
         return self.display_name or self.email or self.phone or f"user {self.pk}"

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.mail.backends.base import BaseEmailBackend
 from django.utils import timezone
 
+from yanpiao.access.masking import mask
 from yanpiao.accounts.sms import SmsBackend
 
 logger = logging.getLogger(__name__)
@@ -40,8 +41,6 @@ def write_message(folder: Path, suffix: str, content: bytes) -> Path:
 
 
 def masked(address: str) -> str:
-    from yanpiao.accounts.access import mask
-
     return mask(address, "email" if "@" in address else "phone")
 
 

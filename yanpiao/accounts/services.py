@@ -39,7 +39,6 @@ from django.db.models import ProtectedError
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django_otp import devices_for_user
 
 from yanpiao.accounts.models import (
     OneTimeCode,
@@ -66,12 +65,6 @@ LINK_VALIDITY = datetime.timedelta(minutes=30)
 MAX_ATTEMPTS = 5
 SENDS_PER_WINDOW = 5
 SEND_WINDOW = datetime.timedelta(hours=1)
-
-# Audit actions of this module (no personal data in their details).
-PASSWORD_CHANGED = "user.password_changed"
-CONTACT_CONFIRMED = "user.contact_confirmed"
-DATA_EXPORTED = "user.data_exported"
-ACCOUNT_DELETED = "user.deleted"
 
 MAINLAND_MOBILE = re.compile(r"1[3-9]\d{9}")
 SUBJECT_PREFIX = "验票 Yanpiao："
@@ -366,7 +359,12 @@ def confirm_email(token: str, now: datetime.datetime | None = None) -> User:
             user = code.user
             user.email_confirmed_at = now
             user.save(update_fields=["email_confirmed_at"])
-            audit.record(CONTACT_CONFIRMED, actor=user, target=f"user {user.pk}", detail={"contact": "email"})
+            audit.record(
+                audit.Action.ACCOUNT_CONTACT_CONFIRM,
+                actor=user,
+                target=audit.target(user),
+                detail={"contact": "email"},
+            )
     if code is None:
         raise CodeInvalid
     return user
@@ -381,7 +379,12 @@ def confirm_phone(phone: str, code: str, now: datetime.datetime | None = None) -
             _use(matched, now)
             user.phone_confirmed_at = now
             user.save(update_fields=["phone_confirmed_at"])
-            audit.record(CONTACT_CONFIRMED, actor=user, target=f"user {user.pk}", detail={"contact": "phone"})
+            audit.record(
+                audit.Action.ACCOUNT_CONTACT_CONFIRM,
+                actor=user,
+                target=audit.target(user),
+                detail={"contact": "phone"},
+            )
     if matched is None:
         raise CodeInvalid
     return user
@@ -474,72 +477,16 @@ def _password_reset(user: User) -> None:
 
 def password_changed(user: User, how: str = "change") -> None:
     """Record the change and tell the user, on their confirmed e-mail address or else their phone."""
-    audit.record(PASSWORD_CHANGED, actor=user, target=f"user {user.pk}", detail={"how": how})
+    audit.record(
+        audit.Action.ACCOUNT_PASSWORD_CHANGE, actor=user, target=audit.target(user), detail={"how": how}
+    )
     if user.email and user.email_confirmed_at:
         _mail(user.email, "密码已更改 Your password was changed", "password_changed", {})
     elif user.phone:
         _text(user.phone, "您的密码刚刚已更改。如非本人操作，请立即重设密码。")
 
 
-# --- the user's own data -----------------------------------------------------------------------
-
-
-def _iso(value: datetime.datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def export_user_data(user: User) -> dict:
-    """Everything Yanpiao keeps about ``user``, JSON-ready: profile, verification history, tokens."""
-    from yanpiao.verification.models import Verification  # a layer to the right: imported late
-
-    audit.record(DATA_EXPORTED, actor=user, target=f"user {user.pk}")
-    organisation = user.organisation
-    history = Verification.objects.filter(actor=user).order_by("created_at", "pk")
-    return {
-        "exported_at": timezone.now().isoformat(),
-        "profile": {
-            "id": user.pk,
-            "email": user.email,
-            "email_confirmed_at": _iso(user.email_confirmed_at),
-            "phone": user.phone,
-            "phone_confirmed_at": _iso(user.phone_confirmed_at),
-            "display_name": user.display_name,
-            "role": user.role,
-            "organisation": {"id": organisation.pk, "name": organisation.name} if organisation else None,
-            "date_joined": _iso(user.date_joined),
-            "last_login": _iso(user.last_login),
-            "privacy_consent_at": _iso(user.privacy_consent_at),
-            "privacy_notice_version": user.privacy_notice_version,
-        },
-        "verifications": [
-            {
-                "id": str(row.public_id),
-                "created_at": _iso(row.created_at),
-                "channel": row.channel,
-                "submitted": row.submitted,
-                "outcome": row.outcome,
-                "differences": row.differences,
-                "findings": row.findings,
-            }
-            for row in history.iterator()
-        ],
-        "api_tokens": [
-            {
-                "name": token.name,
-                "prefix": token.prefix,
-                "scopes": token.scopes,
-                "created_at": _iso(token.created_at),
-                "expires_at": _iso(token.expires_at),
-                "last_used_at": _iso(token.last_used_at),
-                "revoked_at": _iso(token.revoked_at),
-            }
-            for token in user.api_tokens.order_by("created_at", "pk")
-        ],
-        "two_factor_devices": [
-            {"name": device.name, "kind": type(device).__name__, "confirmed": device.confirmed}
-            for device in devices_for_user(user, confirmed=None)
-        ],
-    }
+# --- closing the account -------------------------------------------------------------------
 
 
 def delete_account(user: User) -> None:
@@ -558,7 +505,7 @@ def delete_account(user: User) -> None:
             _erase(user)
             how = "closed"
         AccessLog.objects.filter(username__in=keys).delete()
-        audit.record(ACCOUNT_DELETED, target=f"user {user_id}", detail={"how": how})
+        audit.record(audit.Action.ACCOUNT_DELETE, target=audit.target(User, user_id), detail={"how": how})
 
 
 def _erase(user: User) -> None:

@@ -74,7 +74,7 @@ def create_token(user, name: str, scopes: Iterable[str], days: int = DEFAULT_DAY
     from yanpiao.security import audit
 
     audit.record(
-        audit.Action.TOKEN_CREATED, actor=user, target=f"api_token:{token.pk}", detail={"scopes": scopes}
+        audit.Action.API_TOKEN_CREATE, actor=user, target=audit.target(token), detail={"scopes": scopes}
     )
     return token, secret
 
@@ -100,9 +100,9 @@ def revoke(token: ApiToken, by=None) -> ApiToken:
         from yanpiao.security import audit
 
         audit.record(
-            audit.Action.TOKEN_REVOKED,
+            audit.Action.API_TOKEN_REVOKE,
             actor=by,
-            target=f"api_token:{token.pk}",
+            target=audit.target(token),
             detail={"owner": token.user_id},
         )
     return token

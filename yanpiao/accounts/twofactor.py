@@ -26,8 +26,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 DEVICE_NAME = "authenticator"
-SETUP_URL = "account_security:two_factor_setup"
-VERIFY_URL = "account_security:two_factor_verify"
+SETUP_URL = "accounts:two_factor_setup"
+VERIFY_URL = "accounts:two_factor_verify"
 LOGOUT_URL = "accounts:logout"
 
 

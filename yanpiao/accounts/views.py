@@ -1,6 +1,9 @@
-"""Account pages: thin adapters over :mod:`yanpiao.accounts.services` and Django's auth views."""
+"""Account pages: thin adapters over :mod:`yanpiao.accounts.services`, Django's auth views and
+:mod:`yanpiao.accounts.twofactor`."""
 
 from __future__ import annotations
+
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -9,12 +12,13 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import ValidationError
-from django.http import JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
+from django.utils.safestring import mark_safe
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from yanpiao.accounts import forms, services
+from yanpiao.accounts import forms, services, twofactor
 from yanpiao.accounts.models import OneTimeCode, looks_like_email, normalize_phone
 
 PENDING_PHONE = "accounts_pending_phone"  # session key: the number a code was just sent to
@@ -192,17 +196,6 @@ def me(request):
 
 
 @login_required
-@require_GET
-def my_data(request):
-    response = JsonResponse(
-        services.export_user_data(request.user), json_dumps_params={"ensure_ascii": False, "indent": 2}
-    )
-    response["Content-Disposition"] = 'attachment; filename="yanpiao-my-data.json"'
-    response["Cache-Control"] = "no-store"
-    return response
-
-
-@login_required
 @require_http_methods(["GET", "POST"])
 def delete_account(request):
     form = forms.DeleteAccountForm(request.user, request.POST or None)
@@ -218,3 +211,50 @@ def delete_account(request):
 @require_GET
 def privacy(request):
     return render(request, "accounts/privacy.html", {"version": services.PRIVACY_NOTICE_VERSION})
+
+
+# --- two-factor authentication ----------------------------------------------------------------
+
+
+def _with_next(url: str, request) -> str:
+    target = request.GET.get("next")
+    return f"{url}?{urlencode({'next': target})}" if target else url
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor_setup(request):
+    """Scan the QR code, then confirm with a code; a user with a confirmed device verifies instead."""
+    if not request.user.needs_two_factor:
+        return redirect("/")
+    if twofactor.confirmed_device(request.user) is not None:
+        # Replacing a device is not offered here: that would let a stolen password add one.
+        if twofactor.is_verified(request.user):
+            return redirect(twofactor.safe_next(request))
+        return redirect(_with_next(reverse(twofactor.VERIFY_URL), request))
+    form = forms.CodeForm(request.POST or None, initial={"next": request.GET.get("next", "")})
+    if request.method == "POST" and form.is_valid():
+        if twofactor.confirm(request, form.cleaned_data["code"]):
+            messages.success(request, "两步验证已启用 — two-factor authentication is on")
+            return redirect(twofactor.safe_next(request))
+        form.add_error("code", "验证码不正确 — the code is not correct")
+    device = twofactor.pending_device(request.user)
+    uri = twofactor.provisioning_uri(device)
+    # segno writes the SVG itself; the URI inside it is escaped as XML text.
+    context = {"form": form, "uri": uri, "qr": mark_safe(twofactor.qr_svg(uri))}
+    return _rendered(request, "accounts/two_factor_setup.html", context, form)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor_verify(request):
+    if twofactor.confirmed_device(request.user) is None:
+        return redirect(_with_next(reverse(twofactor.SETUP_URL), request))
+    form = forms.CodeForm(request.POST or None, initial={"next": request.GET.get("next", "")})
+    if request.method == "POST" and form.is_valid():
+        if twofactor.verify(request, form.cleaned_data["code"]):
+            return redirect(twofactor.safe_next(request))
+        form.add_error("code", "验证码不正确 — the code is not correct")
+    return _rendered(request, "accounts/two_factor_verify.html", {"form": form}, form)

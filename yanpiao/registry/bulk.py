@@ -7,33 +7,31 @@ the call in a transaction: a batch is written whole or not at all.
 """
 
 import contextlib
-from collections.abc import Sequence
+import operator
+from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.db import connection
 from django.utils import timezone
 
 from yanpiao import dbapi
 from yanpiao.fapiao.invoice import Invoice, InvoiceKey, Party
-from yanpiao.registry import models
+from yanpiao.registry import columns, models
 from yanpiao.registry.convert import content_hash, party_fingerprint, party_values
 from yanpiao.security.fields import encrypt, tax_id_index
 
 # The ids come last, so that a prepared row is completed by appending them.
 INVOICE_COLUMNS = (
-    "type", "code", "number", "issue_date", "check_code", "machine_no", "amount", "tax", "total",
-    "total_in_words", "remarks", "drawer", "payee", "reviewer", "status", "content_hash",
-    "id", "seller_id", "buyer_id", "red_letter_of_id", "registered_at",
+    *columns.names(columns.INVOICE_FIELDS), "content_hash", "id", "seller_id", "buyer_id", "red_letter_of_id",
+    "registered_at",
 )  # fmt: skip
 # Encrypted when written (bound to the row id, known only then): the check code and people's names.
-INVOICE_ENCRYPTED = tuple(INVOICE_COLUMNS.index(c) for c in ("check_code", "drawer", "payee", "reviewer"))
-ITEM_COLUMNS = (
-    "line_no", "name", "tax_category_code", "spec", "unit", "quantity", "unit_price", "amount",
-    "tax_rate", "tax", "invoice_id",
-)  # fmt: skip
-PARTY_COLUMNS = ("fingerprint", "name", "tax_id", "address", "phone", "bank", "account")
+INVOICE_ENCRYPTED = tuple(INVOICE_COLUMNS.index(spec.name) for spec in columns.ENCRYPTED_INVOICE_FIELDS)
+ITEM_COLUMNS = ("line_no", *columns.names(columns.ITEM_FIELDS), "invoice_id")
+PARTY_COLUMNS = ("fingerprint", *columns.names(columns.PARTY_FIELDS))
 PARTY_ENCRYPTED = PARTY_COLUMNS[1:]
+_CODE, _NUMBER = INVOICE_COLUMNS.index("code"), INVOICE_COLUMNS.index("number")
 STATUS_CHANGE_COLUMNS = ("invoice_id", "status", "previous_status", "reason", "actor_id", "changed_at")
 
 # SQLite allows at most 32766 parameters per statement.
@@ -82,15 +80,27 @@ class Prepared(NamedTuple):
 
     @property
     def key(self) -> InvoiceKey:
-        return InvoiceKey(self.invoice[1], self.invoice[2])
+        return InvoiceKey(self.invoice[_CODE], self.invoice[_NUMBER])
 
 
-def _plain(value: Decimal | None) -> str:
-    return "" if value is None else format(value, "f")
+def _values(fields) -> Callable[[Any], tuple]:
+    """The column values of a dataclass's fields (amounts as text), in the order of ``fields``."""
+    getter = operator.attrgetter(*columns.names(fields))
+    converted = tuple(
+        (index, convert) for index, spec in enumerate(fields) if (convert := columns.to_column(spec))
+    )
+
+    def values(obj: Any) -> tuple:
+        row = list(getter(obj))
+        for index, convert in converted:
+            row[index] = convert(row[index])
+        return tuple(row)
+
+    return values
 
 
-def _cents(value: Decimal) -> str:
-    return format(value, "f")
+_invoice_values = _values(columns.INVOICE_FIELDS)
+_item_values = _values(columns.ITEM_FIELDS)
 
 
 def _party_values(party: Party) -> tuple:
@@ -107,20 +117,9 @@ def prepare(inv: Invoice, digest: str | None = None) -> Prepared:
         digest,
         _party_values(inv.seller),
         _party_values(inv.buyer),
-        (
-            inv.type, inv.code, inv.number, inv.issue_date, inv.check_code, inv.machine_no,
-            _cents(inv.amount), _cents(inv.tax), _cents(inv.total), inv.total_in_words, inv.remarks, inv.drawer,
-            inv.payee, inv.reviewer, inv.status, digest,
-        ),
-        tuple(
-            (
-                line_no, item.name, item.tax_category_code, item.spec, item.unit,
-                _plain(item.quantity), _plain(item.unit_price), _cents(item.amount), item.tax_rate,
-                _cents(item.tax),
-            )
-            for line_no, item in enumerate(inv.items, start=1)
-        ),
-    )  # fmt: skip
+        (*_invoice_values(inv), digest),
+        tuple((line_no, *_item_values(item)) for line_no, item in enumerate(inv.items, start=1)),
+    )
 
 
 class BulkWriter:

@@ -1,14 +1,18 @@
-"""Mapping between the pure :class:`yanpiao.fapiao.invoice.Invoice` and the registry's rows."""
+"""Mapping between the pure :class:`yanpiao.fapiao.invoice.Invoice` and the registry's rows.
+
+Field by field as :mod:`yanpiao.registry.columns` derives them from the invoice's declaration.
+"""
 
 import functools
 import hashlib
-from collections.abc import Iterable, Iterator
-from decimal import Decimal
+import operator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 import orjson
 
 from yanpiao.fapiao.invoice import Invoice, InvoiceKey, Item, Party, to_json
-from yanpiao.registry import models
+from yanpiao.registry import columns, models
 from yanpiao.security import keys
 from yanpiao.security.fields import keyed_digest
 
@@ -29,9 +33,12 @@ def content_hash(invoice: Invoice) -> str:
     return _digest(data)
 
 
+_PARTY_VALUES = operator.attrgetter(*columns.names(columns.PARTY_FIELDS))
+
+
 def party_values(party: Party) -> tuple[str, ...]:
-    """name, tax_id, address, phone, bank, account."""
-    return (party.name, party.tax_id, party.address, party.phone, party.bank, party.account)
+    """The party's fields in declaration order (name, tax_id, address, phone, bank, account)."""
+    return _PARTY_VALUES(party)
 
 
 def party_fingerprint(party: Party) -> str:
@@ -44,51 +51,37 @@ def _fingerprint(party: Party, key_generation: int) -> str:
     return keyed_digest(orjson.dumps(list(party_values(party))), "party")
 
 
+def _from_row(fields) -> Callable[[Any], dict[str, Any]]:
+    """The dataclass fields of a model row (an ORM object), converted by :func:`columns.from_column`."""
+    steps = tuple((spec.name, columns.from_column(spec)) for spec in fields)
+    return lambda row: {
+        name: getattr(row, name) if convert is None else convert(getattr(row, name))
+        for name, convert in steps
+    }
+
+
+_PARTY_ROW = _from_row(columns.PARTY_FIELDS)
+_ITEM_ROW = _from_row(columns.ITEM_FIELDS)
+_INVOICE_ROW = _from_row(columns.INVOICE_FIELDS)
+
+
 def party_from_row(row: models.Party) -> Party:
-    return Party(row.name, row.tax_id, row.address, row.phone, row.bank, row.account)
-
-
-def _decimal_or_none(text: str) -> Decimal | None:
-    return Decimal(text) if text else None
+    return Party(**_PARTY_ROW(row))
 
 
 def item_from_row(row: models.Item) -> Item:
-    return Item(
-        name=row.name,
-        amount=row.amount,
-        tax_rate=row.tax_rate,
-        tax=row.tax,
-        tax_category_code=row.tax_category_code,
-        spec=row.spec,
-        unit=row.unit,
-        quantity=_decimal_or_none(row.quantity),
-        unit_price=_decimal_or_none(row.unit_price),
-    )
+    return Item(**_ITEM_ROW(row))
 
 
 def invoice_from_row(row: models.Invoice, items: Iterable[models.Item]) -> Invoice:
     """The registered invoice; ``row`` must come with its seller, buyer and red_letter_of loaded."""
     original = row.red_letter_of
     return Invoice(
-        type=row.type,
-        code=row.code,
-        number=row.number,
-        issue_date=row.issue_date,
-        check_code=row.check_code,
-        machine_no=row.machine_no,
+        **_INVOICE_ROW(row),
         seller=party_from_row(row.seller),
         buyer=party_from_row(row.buyer),
         items=tuple(item_from_row(item) for item in items),
-        amount=row.amount,
-        tax=row.tax,
-        total=row.total,
-        total_in_words=row.total_in_words,
-        remarks=row.remarks,
-        drawer=row.drawer,
-        payee=row.payee,
-        reviewer=row.reviewer,
         red_letter_of=InvoiceKey(original.code, original.number) if original else None,
-        status=row.status,
     )
 
 

@@ -5,33 +5,37 @@ where the ORM's query compilation would cost more than the database work; so thi
 speaks SQL directly and builds the pure :class:`~yanpiao.fapiao.invoice.Invoice` itself.
 """
 
-import datetime
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection
 
 from yanpiao import dbapi
-from yanpiao.fapiao.invoice import CENT, Invoice, InvoiceKey, Item, Party
+from yanpiao.fapiao.invoice import Invoice, InvoiceKey, Item, Party
+from yanpiao.registry import columns
 from yanpiao.security.fields import decrypt
 
-PARTY_FIELDS = ("name", "tax_id", "address", "phone", "bank", "account")  # all encrypted
-_PARTY = ", ".join(f"{{p}}.{name}" for name in PARTY_FIELDS)
+_PARTY = columns.names(columns.PARTY_FIELDS)
+_INVOICE = columns.names(columns.INVOICE_FIELDS)
 INVOICE_SQL = f"""
-SELECT i.id, i.type, i.code, i.number, i.issue_date, i.check_code, i.machine_no,
-       i.amount, i.tax, i.total, i.total_in_words, i.remarks, i.drawer, i.payee, i.reviewer,
-       i.status, o.code, o.number, s.id, {_PARTY.format(p="s")}, b.id, {_PARTY.format(p="b")}
+SELECT i.id, {", ".join(f"i.{name}" for name in _INVOICE)}, o.code, o.number,
+       s.id, {", ".join(f"s.{name}" for name in _PARTY)}, b.id, {", ".join(f"b.{name}" for name in _PARTY)}
   FROM registry_invoice i
   JOIN registry_party s ON s.id = i.seller_id
   JOIN registry_party b ON b.id = i.buyer_id
   LEFT JOIN registry_invoice o ON o.id = i.red_letter_of_id
  WHERE i.code = %s AND i.number = %s
 """
-ITEMS_SQL = """
-SELECT name, amount, tax_rate, tax, tax_category_code, spec, unit, quantity, unit_price
+ITEMS_SQL = f"""
+SELECT {", ".join(columns.names(columns.ITEM_FIELDS))}
   FROM registry_item WHERE invoice_id = %s ORDER BY line_no
 """
+# Positions in a row of INVOICE_SQL: the id, the invoice's fields, the original's key, the parties.
+_ORIGINAL = 1 + len(_INVOICE)
+_SELLER = _ORIGINAL + 2
+_BUYER = _SELLER + 1 + len(_PARTY)
 
 
 # Keys per statement of find_stored: two parameters each, far below SQLite's limit of 32766.
@@ -56,28 +60,24 @@ class Registered:
     invoice: Invoice
 
 
-def _amount(value) -> Decimal:
-    # SQLite's NUMERIC affinity hands back float or int; PostgreSQL hands back Decimal.
-    if isinstance(value, float):
-        return Decimal(repr(value)).quantize(CENT)
-    return Decimal(value).quantize(CENT)
+def _reader(fields, table: str) -> Callable[[Sequence, int], dict[str, Any]]:
+    """``read(values, row_id)``: the dataclass fields from a row's values, decrypted and converted."""
+    steps = tuple((spec.name, columns.from_column(spec), spec.name if spec.mask else None) for spec in fields)
+
+    def read(values: Sequence, row_id: int) -> dict[str, Any]:
+        read = {}
+        for (name, convert, encrypted), value in zip(steps, values, strict=True):
+            if encrypted:
+                value = decrypt(value, table, encrypted, row_id)
+            read[name] = value if convert is None else convert(value)
+        return read
+
+    return read
 
 
-def _date(value) -> datetime.date:
-    return datetime.date.fromisoformat(value) if isinstance(value, str) else value
-
-
-def _optional(text: str) -> Decimal | None:
-    return Decimal(text) if text else None
-
-
-def _party(party_id: int, ciphertexts) -> Party:
-    return Party(
-        *(
-            decrypt(value, "registry_party", name, party_id)
-            for name, value in zip(PARTY_FIELDS, ciphertexts, strict=True)
-        )
-    )
+_read_invoice = _reader(columns.INVOICE_FIELDS, "registry_invoice")
+_read_party = _reader(columns.PARTY_FIELDS, "registry_party")
+_read_item = _reader(columns.ITEM_FIELDS, "registry_item")
 
 
 def find(key: InvoiceKey) -> Registered | None:
@@ -88,45 +88,20 @@ def find(key: InvoiceKey) -> Registered | None:
         if row is None:
             return None
         cursor.execute(dbapi.sql(ITEMS_SQL), (row[0],))
-        items = tuple(
-            Item(
-                name=name,
-                amount=_amount(amount),
-                tax_rate=rate,
-                tax=_amount(tax),
-                tax_category_code=category,
-                spec=spec,
-                unit=unit,
-                quantity=_optional(quantity),
-                unit_price=_optional(price),
-            )
-            for name, amount, rate, tax, category, spec, unit, quantity, price in cursor.fetchall()
-        )
+        items = tuple(Item(**_read_item(values, 0)) for values in cursor.fetchall())
     finally:
         cursor.close()
-    original = InvoiceKey(row[16], row[17]) if row[17] is not None else None
+    invoice_id = row[0]
+    seller_id, buyer_id = row[_SELLER], row[_BUYER]
+    original_number = row[_ORIGINAL + 1]
     invoice = Invoice(
-        type=row[1],
-        code=row[2],
-        number=row[3],
-        issue_date=_date(row[4]),
-        check_code=decrypt(row[5], "registry_invoice", "check_code", row[0]),
-        machine_no=row[6],
-        amount=_amount(row[7]),
-        tax=_amount(row[8]),
-        total=_amount(row[9]),
-        total_in_words=row[10],
-        remarks=row[11],
-        drawer=decrypt(row[12], "registry_invoice", "drawer", row[0]),
-        payee=decrypt(row[13], "registry_invoice", "payee", row[0]),
-        reviewer=decrypt(row[14], "registry_invoice", "reviewer", row[0]),
-        status=row[15],
-        red_letter_of=original,
-        seller=_party(row[18], row[19:25]),
-        buyer=_party(row[25], row[26:32]),
+        **_read_invoice(row[1:_ORIGINAL], invoice_id),
+        red_letter_of=None if original_number is None else InvoiceKey(row[_ORIGINAL], original_number),
+        seller=Party(**_read_party(row[_SELLER + 1 : _BUYER], seller_id)),
+        buyer=Party(**_read_party(row[_BUYER + 1 :], buyer_id)),
         items=items,
     )
-    return Registered(row[0], invoice)
+    return Registered(invoice_id, invoice)
 
 
 def _rows_in_chunks(values: list, query: Callable[[list], tuple[str, list]]) -> Iterator[tuple]:
@@ -158,7 +133,7 @@ def find_stored(keys: Iterable[InvoiceKey], lock: bool = False) -> dict[InvoiceK
         return sql, [part for key in chunk for part in key]
 
     return {
-        InvoiceKey(code, number): Stored(pk, status, _amount(total), digest)
+        InvoiceKey(code, number): Stored(pk, status, columns.amount(total), digest)
         for pk, code, number, status, total, digest in _rows_in_chunks(list(dict.fromkeys(keys)), query)
     }
 
@@ -174,4 +149,4 @@ def reversed_totals(original_ids: Collection[int]) -> dict[int, Decimal]:
         )
         return sql, chunk
 
-    return {pk: -_amount(total) for pk, total in _rows_in_chunks(list(original_ids), query)}
+    return {pk: -columns.amount(total) for pk, total in _rows_in_chunks(list(original_ids), query)}

@@ -1,17 +1,19 @@
 """Tables of the registry: parties, invoices, their lines and their status history.
 
-The models mirror :mod:`yanpiao.fapiao.invoice`; :mod:`yanpiao.registry.convert` maps between them.
+The columns that hold the invoice's own fields come from its declaration in
+:mod:`yanpiao.fapiao.invoice` through :func:`yanpiao.registry.columns.column` (which encrypts
+personal data and secrets); :mod:`yanpiao.registry.convert` maps rows to the dataclasses.
 """
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from yanpiao.fapiao import invoice as fapiao
 from yanpiao.fapiao import types
 from yanpiao.fapiao.invoice import STATUSES
-from yanpiao.security.fields import EncryptedModel, EncryptedTextField
-
-AMOUNT = {"max_digits": 16, "decimal_places": 2}
+from yanpiao.registry.columns import column
+from yanpiao.security.fields import EncryptedModel
 
 
 class Status(models.TextChoices):
@@ -33,13 +35,13 @@ class Party(EncryptedModel):
     """
 
     fingerprint = models.CharField(max_length=64, unique=True)
-    name = EncryptedTextField(blank=True, default="")
-    tax_id = EncryptedTextField(blank=True, default="")
+    name = column(fapiao.Party, "name")
+    tax_id = column(fapiao.Party, "tax_id")
     tax_id_index = models.CharField(max_length=32, blank=True, db_index=True)
-    address = EncryptedTextField(blank=True, default="")
-    phone = EncryptedTextField(blank=True, default="")
-    bank = EncryptedTextField(blank=True, default="")
-    account = EncryptedTextField(blank=True, default="")
+    address = column(fapiao.Party, "address")
+    phone = column(fapiao.Party, "phone")
+    bank = column(fapiao.Party, "bank")
+    account = column(fapiao.Party, "account")
 
     class Meta:
         verbose_name_plural = "parties"
@@ -49,27 +51,26 @@ class Party(EncryptedModel):
 
 
 class Invoice(EncryptedModel):
-    type = models.CharField(max_length=2, choices=list(types.NAMES.items()))
-    code = models.CharField(max_length=12, blank=True)
-    number = models.CharField(max_length=20)
-    issue_date = models.DateField()
-    check_code = EncryptedTextField(blank=True, default="")  # proves possession: never in clear
-    machine_no = models.CharField(max_length=12, blank=True)
+    type = column(fapiao.Invoice, "type", max_length=2, choices=list(types.NAMES.items()))
+    code = column(fapiao.Invoice, "code", max_length=12, blank=True)
+    number = column(fapiao.Invoice, "number", max_length=20)
+    issue_date = column(fapiao.Invoice, "issue_date")
+    check_code = column(fapiao.Invoice, "check_code")  # proves possession: never in clear
+    machine_no = column(fapiao.Invoice, "machine_no", max_length=12, blank=True)
     seller = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="+")
     buyer = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="+")
-    amount = models.DecimalField(**AMOUNT)
-    tax = models.DecimalField(**AMOUNT)
-    total = models.DecimalField(**AMOUNT)
-    total_in_words = models.CharField(max_length=60, blank=True)
-    remarks = models.TextField(blank=True)
-    # 开票人, 收款人, 复核: people's names, so encrypted like the parties.
-    drawer = EncryptedTextField(blank=True, default="")
-    payee = EncryptedTextField(blank=True, default="")
-    reviewer = EncryptedTextField(blank=True, default="")
+    amount = column(fapiao.Invoice, "amount")
+    tax = column(fapiao.Invoice, "tax")
+    total = column(fapiao.Invoice, "total")
+    total_in_words = column(fapiao.Invoice, "total_in_words", max_length=60, blank=True)
+    remarks = column(fapiao.Invoice, "remarks", blank=True)
+    drawer = column(fapiao.Invoice, "drawer")  # 开票人, 收款人, 复核: people's names
+    payee = column(fapiao.Invoice, "payee")
+    reviewer = column(fapiao.Invoice, "reviewer")
     red_letter_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="red_letter_invoices"
     )
-    status = models.CharField(max_length=24, choices=Status.choices, default=Status.NORMAL)
+    status = column(fapiao.Invoice, "status", max_length=24, choices=Status.choices, default=Status.NORMAL)
     # sha256 of the canonical invoice JSON: re-importing the same invoice is recognised cheaply.
     content_hash = models.CharField(max_length=64)
     registered_at = models.DateTimeField(default=timezone.now)
@@ -86,16 +87,15 @@ class Item(models.Model):
     # No index of its own: the unique (invoice, line_no) constraint serves look-ups by invoice.
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="items", db_index=False)
     line_no = models.PositiveSmallIntegerField()
-    name = models.CharField(max_length=200)
-    tax_category_code = models.CharField(max_length=19, blank=True)
-    spec = models.CharField(max_length=100, blank=True)
-    unit = models.CharField(max_length=20, blank=True)
-    # Quantity and unit price keep the precision printed (e.g. 8.849557522), hence text.
-    quantity = models.CharField(max_length=40, blank=True)
-    unit_price = models.CharField(max_length=40, blank=True)
-    amount = models.DecimalField(**AMOUNT)
-    tax_rate = models.CharField(max_length=12)
-    tax = models.DecimalField(**AMOUNT)
+    name = column(fapiao.Item, "name", max_length=200)
+    tax_category_code = column(fapiao.Item, "tax_category_code", max_length=19, blank=True)
+    spec = column(fapiao.Item, "spec", max_length=100, blank=True)
+    unit = column(fapiao.Item, "unit", max_length=20, blank=True)
+    quantity = column(fapiao.Item, "quantity")
+    unit_price = column(fapiao.Item, "unit_price")
+    amount = column(fapiao.Item, "amount")
+    tax_rate = column(fapiao.Item, "tax_rate", max_length=12)
+    tax = column(fapiao.Item, "tax")
 
     class Meta:
         ordering = ["invoice", "line_no"]

@@ -151,7 +151,7 @@ def void(key: InvoiceKey, reason: str = "", actor=None) -> models.Invoice:
     with transaction.atomic():
         row = _locked_row(key)
         _change_status(row, Status.VOIDED, reason, actor)
-        audit.record(audit.Action.VOIDED, actor, f"invoice {key}")
+        audit.record(audit.Action.REGISTRY_VOID, actor, audit.target(row), {"invoice": str(key)})
     return row
 
 
@@ -160,7 +160,7 @@ def flag_abnormal(key: InvoiceKey, reason: str = "", actor=None) -> models.Invoi
     with transaction.atomic():
         row = _locked_row(key)
         _change_status(row, Status.ABNORMAL, reason, actor)
-        audit.record(audit.Action.FLAGGED, actor, f"invoice {key}")
+        audit.record(audit.Action.REGISTRY_FLAG, actor, audit.target(row), {"invoice": str(key)})
     return row
 
 
@@ -244,9 +244,14 @@ def register(invoice: Invoice, actor=None, on: datetime.date | None = None) -> m
             if problem:
                 raise RegistryError(problem)
             reversals.count(invoice)
-        BulkWriter().write([invoice], reversals.ids)
+        [invoice_id] = BulkWriter().write([invoice], reversals.ids)
         reversals.apply(actor)
-        audit.record(audit.Action.REGISTERED, actor, f"invoice {invoice.key}")
+        audit.record(
+            audit.Action.REGISTRY_REGISTER,
+            actor,
+            audit.target(models.Invoice, invoice_id),
+            {"invoice": str(invoice.key)},
+        )
     return find_row(invoice.key)
 
 
@@ -285,9 +290,9 @@ class BulkRegistration:
             self._write(first)
             self._write(waiting)
             audit.record(
-                audit.Action.BULK_REGISTERED,
+                audit.Action.REGISTRY_REGISTER_BULK,
                 self.actor,
-                "registry",
+                audit.target(models.Invoice),
                 {"invoices": len(batch), "reason": self.reason},
             )
 
@@ -457,9 +462,9 @@ def import_file(
             importer.add(checked)
         report = importer.finish()
     audit.record(
-        audit.Action.IMPORTED,
+        audit.Action.REGISTRY_IMPORT,
         actor,
-        "registry",
+        audit.target(models.Invoice),
         {
             "added": report.added,
             "unchanged": report.unchanged,
@@ -477,5 +482,10 @@ def export_file(stream: IO[str], fmt: str = "jsonl", status: str | None = None, 
         rows = rows.filter(status=status)
     invoices = load_invoices(rows)
     count = jsonio.write_array(invoices, stream) if fmt == "json" else jsonio.write_lines(invoices, stream)
-    audit.record(audit.Action.EXPORTED, actor, "registry", {"invoices": count, "status": status or "any"})
+    audit.record(
+        audit.Action.REGISTRY_EXPORT,
+        actor,
+        audit.target(models.Invoice),
+        {"invoices": count, "status": status or "any"},
+    )
     return count

@@ -53,21 +53,48 @@ CHECKPOINT_PREFIX = b"yanpiao audit checkpoint\n"
 
 
 class Action(StrEnum):
-    SIGNUP = "user.signup"
-    LOGIN = "user.login"
-    LOGIN_FAILED = "user.login_failed"
-    ROLE_CHANGED = "user.role_changed"
-    PERSONAL_DATA_REVEALED = "personal_data.revealed"
-    REGISTERED = "registry.registered"
-    VOIDED = "registry.voided"
-    FLAGGED = "registry.flagged"
-    IMPORTED = "registry.imported"
-    BULK_REGISTERED = "registry.bulk_registered"
-    EXPORTED = "registry.exported"
-    VERIFICATION = "verification"
-    KEYS_ROTATED = "keys.rotated"
-    TOKEN_CREATED = "api_token.created"
-    TOKEN_REVOKED = "api_token.revoked"
+    """Every kind of audit entry, named ``<area>.<what happens>``: the one vocabulary of the log.
+
+    An entry about one record names it as its target, ``app.model:id`` (:func:`target`); one
+    about a whole table (an import, an export) names the table, ``app.model``.  Entries never
+    hold personal data in clear: a failed log-in keeps the blind index of the login, not it.
+    """
+
+    ACCOUNT_SIGNUP = "account.signup"
+    ACCOUNT_LOGIN = "account.login"
+    ACCOUNT_LOGIN_FAILED = "account.login_failed"
+    ACCOUNT_POWERS_CHANGE = "account.powers_change"  # role, is_staff or is_superuser
+    ACCOUNT_PASSWORD_CHANGE = "account.password_change"
+    ACCOUNT_CONTACT_CONFIRM = "account.contact_confirm"
+    ACCOUNT_DATA_EXPORT = "account.data_export"
+    ACCOUNT_DELETE = "account.delete"
+    API_TOKEN_CREATE = "api_token.create"
+    API_TOKEN_REVOKE = "api_token.revoke"
+    ACCESS_REVEAL = "access.reveal"  # an auditor or admin read a personal-data field in full
+    REGISTRY_REGISTER = "registry.register"
+    REGISTRY_REGISTER_BULK = "registry.register_bulk"
+    REGISTRY_VOID = "registry.void"
+    REGISTRY_FLAG = "registry.flag"
+    REGISTRY_IMPORT = "registry.import"
+    REGISTRY_EXPORT = "registry.export"
+    VERIFICATION_CREATE = "verification.create"
+    KEYS_ROTATE = "keys.rotate"
+
+
+def target(model_or_label, pk=None) -> str:
+    """``app.model:id`` for a record, ``app.model`` for a table; from a model (class or instance)
+    or its label.
+
+    >>> target("registry.invoice", 42), target("registry.invoice")
+    ('registry.invoice:42', 'registry.invoice')
+    """
+    if isinstance(model_or_label, str):
+        label = model_or_label
+    else:
+        label = model_or_label._meta.label_lower
+        if pk is None and not isinstance(model_or_label, type):
+            pk = model_or_label.pk
+    return label if pk is None else f"{label}:{pk}"
 
 
 def canonical(data) -> str:

@@ -15,7 +15,7 @@ class AuditEntry(models.Model):
     at = models.DateTimeField()
     actor_id = models.BigIntegerField(null=True, blank=True, db_index=True)  # a user id; no foreign key
     action = models.CharField(max_length=64)
-    target = models.TextField(blank=True)  # e.g. "invoice 011001600111/12345678"; never personal data
+    target = models.TextField(blank=True)  # "app.model:id", e.g. "registry.invoice:42"; never personal data
     detail = models.JSONField(default=dict, blank=True)  # never personal data either
     previous_hash = models.CharField(max_length=64)
     entry_hash = models.CharField(max_length=64)

@@ -1,7 +1,10 @@
-"""Audit entries for account events: sign-ups, log-ins, failed log-ins and changes of role.
+"""Audit entries for account events: sign-ups, log-ins, failed log-ins and changes of powers.
 
 Connected by :meth:`yanpiao.security.apps.SecurityConfig.ready`.  A failed log-in is recorded
 with a keyed blind index of the submitted login, never the e-mail address or phone number.
+A change of the fields that grant powers (role, is_staff, is_superuser) is recorded however it
+is saved, once, with the user who made it when the saver names them (``user.changed_by``, as
+:func:`yanpiao.accounts.organisations.set_role` does).
 """
 
 from django.contrib.auth import get_user_model
@@ -25,12 +28,12 @@ def login_index(credentials: dict) -> str:
 
 
 def logged_in(sender, request, user, **kwargs):
-    audit.record(audit.Action.LOGIN, actor=user, target=f"user {user.pk}")
+    audit.record(audit.Action.ACCOUNT_LOGIN, actor=user, target=audit.target(user))
 
 
 def login_failed(sender, credentials, request=None, **kwargs):
     index = login_index(credentials)
-    audit.record(audit.Action.LOGIN_FAILED, target=f"login {index}" if index else "")
+    audit.record(audit.Action.ACCOUNT_LOGIN_FAILED, detail={"login_index": index} if index else {})
 
 
 def remember_powers(sender, instance, raw=False, update_fields=None, **kwargs):
@@ -46,9 +49,12 @@ def user_saved(sender, instance, created, raw=False, **kwargs):
     if raw:
         return
     if created:
-        audit.record(audit.Action.SIGNUP, target=f"user {instance.pk}", detail={"role": instance.role})
+        audit.record(
+            audit.Action.ACCOUNT_SIGNUP, target=audit.target(instance), detail={"role": instance.role}
+        )
         return
     before = instance.__dict__.pop("_audit_powers", None)
+    changed_by = instance.__dict__.pop("changed_by", None)
     if not before:
         return
     changes = {
@@ -57,7 +63,12 @@ def user_saved(sender, instance, created, raw=False, **kwargs):
         if before[name] != getattr(instance, name)
     }
     if changes:
-        audit.record(audit.Action.ROLE_CHANGED, target=f"user {instance.pk}", detail=changes)
+        audit.record(
+            audit.Action.ACCOUNT_POWERS_CHANGE,
+            actor=changed_by,
+            target=audit.target(instance),
+            detail=changes,
+        )
 
 
 def connect() -> None:

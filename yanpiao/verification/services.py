@@ -19,11 +19,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from yanpiao import dbapi
+from yanpiao.access.masking import mask
 from yanpiao.fapiao import compare as comparison
 from yanpiao.fapiao import validation
 from yanpiao.fapiao.compare import Difference, Query
 from yanpiao.fapiao.findings import ERROR, Finding, has_errors
-from yanpiao.fapiao.invoice import Invoice, InvoiceKey, to_json
+from yanpiao.fapiao.invoice import Invoice, InvoiceKey, mask_of, to_json
 from yanpiao.intake import reader
 from yanpiao.intake.candidate import Extraction
 from yanpiao.intake.limits import Limits
@@ -121,16 +122,16 @@ def verify(
             actor_id,
             channel,
             checked_at,
-            _masked_fields(submitted),
+            _at_rest(submitted),
             outcome,
-            [_masked_fields(d.to_json(), d.field) for d in differences],
+            [_difference_at_rest(d) for d in differences],
             [f.to_json() for f in findings],
             registered.id if registered else None,
         )
         audit.record(
-            audit.Action.VERIFICATION,
+            audit.Action.VERIFICATION_CREATE,
             actor_id,
-            f"verification {verification_id}",
+            audit.target(Verification, verification_id),
             {"outcome": outcome, "channel": channel, "invoice_id": registered.id if registered else None},
         )
     revealed = registered.invoice if registered and outcome in comparison.REVEALING else None
@@ -149,32 +150,23 @@ def verify(
     )
 
 
-# Fields whose values the history keeps masked: the database holds no personal data or check
-# code in clear (the registered invoice is encrypted; the history links to it).
-SENSITIVE = frozenset(
-    {"check_code", "name", "tax_id", "address", "phone", "bank", "account", "drawer", "payee", "reviewer"}
-)
+def _masked(path: str, value):
+    """A value as the history keeps it: masked when its field is personal data or a secret
+    (declared in :mod:`yanpiao.fapiao.invoice`), so the database holds neither in clear."""
+    kind = mask_of(path)
+    return mask(str(value), kind) if kind and value is not None else value
 
 
-def mask_for_history(value):
-    """All but the last two characters hidden: ``******58`` (None stays None)."""
-    if value is None:
-        return None
-    text = str(value)
-    return "*" * (len(text) - 2) + text[-2:] if len(text) > 2 else "*" * len(text)
+def _at_rest(submitted: dict) -> dict:
+    return {name: _masked(name, value) for name, value in submitted.items()}
 
 
-def _masked_fields(data: dict, field: str | None = None) -> dict:
-    """``data`` with sensitive values masked: the submitted fields, or one difference (``field``)."""
-    if field is not None:
-        if field.rsplit(".", 1)[-1] not in SENSITIVE:
-            return data
-        return {
-            **data,
-            "submitted": mask_for_history(data["submitted"]),
-            "registered": mask_for_history(data["registered"]),
-        }
-    return {name: mask_for_history(value) if name in SENSITIVE else value for name, value in data.items()}
+def _difference_at_rest(difference: Difference) -> dict:
+    return {
+        "field": difference.field,
+        "submitted": _masked(difference.field, difference.submitted),
+        "registered": _masked(difference.field, difference.registered),
+    }
 
 
 HISTORY_COLUMNS = (

@@ -1,10 +1,12 @@
 """Pages: thin adapters over the services."""
 
+from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from yanpiao.access import personal_data
 from yanpiao.fapiao.compare import Query
 from yanpiao.fapiao.types import NAMES
 from yanpiao.registry import services as registry
@@ -39,3 +41,15 @@ def healthz(request):
     except Exception as exc:  # any database failure means "not healthy"
         return JsonResponse({"status": "error", "database": str(exc)}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
+
+
+@login_required
+@require_GET
+def my_data(request):
+    """Everything Yanpiao keeps about the signed-in user, as a JSON download."""
+    response = JsonResponse(
+        personal_data.export_user_data(request.user), json_dumps_params={"ensure_ascii": False, "indent": 2}
+    )
+    response["Content-Disposition"] = 'attachment; filename="yanpiao-my-data.json"'
+    response["Cache-Control"] = "no-store"
+    return response

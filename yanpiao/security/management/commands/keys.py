@@ -50,4 +50,4 @@ class Command(BaseCommand):
 
 
 def _audit(keyset: str, key_id: int) -> None:
-    audit.record(audit.Action.KEYS_ROTATED, target=f"keyset {keyset}", detail={"primary_key_id": key_id})
+    audit.record(audit.Action.KEYS_ROTATE, detail={"keyset": keyset, "primary_key_id": key_id})
