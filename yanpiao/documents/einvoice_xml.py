@@ -25,6 +25,7 @@ from xml.etree import ElementTree as ET
 from yanpiao.documents import layout
 from yanpiao.fapiao import types
 from yanpiao.fapiao.code import PROVINCES
+from yanpiao.fapiao.formats import einvoice_xml as xml
 from yanpiao.fapiao.invoice import SPECIAL_RATES, Invoice, Item, Party, format_amount
 
 VERSION = "0.37"
@@ -45,7 +46,7 @@ def render_xml(invoice: Invoice) -> bytes:
     """The 数电 XML of a type 31 or 32 invoice."""
     if not types.is_digital(invoice.type):
         raise ValueError("数电 XML exists only for 数电票 (types 31 and 32)")
-    root = ET.Element("EInvoice")
+    root = ET.Element(xml.ROOT)
     root.append(_header(invoice))
     root.append(_data(invoice))
     _add(ET.SubElement(root, "SellerAuthentication"), "AuthenticationMethods", "01")
@@ -90,46 +91,26 @@ def bureau_name(region_code: str) -> str:
 
 
 def _header(invoice: Invoice) -> ET.Element:
-    header = ET.Element("Header")
-    _add(header, "EIid", invoice.number)
-    _add(header, "EInvoiceTag", f"SWEI{region(invoice)}00")
+    header = ET.Element(xml.HEADER)
+    _add(header, xml.HEADER_NUMBER.rpartition("/")[2], invoice.number)
+    _add(header, xml.HEADER_TAG.rpartition("/")[2], f"SWEI{region(invoice)}00")
     _add(header, "Version", VERSION)
-    labels = _add(header, "InherentLabel")
+    labels = _add(header, xml.LABELS.rpartition("/")[2])
     _label(labels, "InIssuType", "N" if invoice.is_red_letter else "Y", "是否蓝字发票标志")
-    _label(labels, "EInvoiceType", "01", "电子发票")
-    if invoice.type == types.DIGITAL_SPECIAL:
-        _label(labels, "GeneralOrSpecialVAT", "01", "增值税专用发票")
-    else:
-        _label(labels, "GeneralOrSpecialVAT", "02", "普通发票")
+    _label(labels, xml.KIND_LABEL, "01", "电子发票")
+    type_code = invoice.type if invoice.type in xml.LABEL_NAMES else types.DIGITAL_ORDINARY
+    label_code = next(code for code, named in xml.TYPE_LABELS.items() if named == type_code)
+    _label(labels, xml.TYPE_LABEL, label_code, xml.LABEL_NAMES[type_code])
     _label(labels, "TaxpayerType", "1", "一般纳税人")
     undefined = _add(_add(header, "UndefinedLabel"), "Label")
     _fields(undefined, ("LabelType", "发票开具方式标签"), ("LabelCode", "1"), ("LabelName", "网页开票"))
     return header
 
 
-def _party(parent: ET.Element, party: Party, seller: bool) -> None:
-    if seller:
-        element = _add(parent, "SellerInformation")
-        _fields(
-            element,
-            ("SellerIdNum", party.tax_id),
-            ("SellerName", party.name),
-            ("SellerAddr", party.address),
-            ("SellerTelNum", party.phone),
-            ("SellerBankName", party.bank),
-            ("SellerBankAccNum", party.account),
-        )
-    else:
-        element = _add(parent, "BuyerInformation")
-        _fields(
-            element,
-            ("BuyerIdNum", party.tax_id),
-            ("BuyerName", party.name),
-            ("BuyerTelNum", party.phone),
-            ("BuyerAddr", party.address),
-            ("BuyerBankName", party.bank),
-            ("BuyerBankAccNum", party.account),
-        )
+def _party(parent: ET.Element, party: Party, role: str) -> None:
+    element = _add(parent, xml.PARTIES[role])
+    for suffix in xml.PARTY_ORDER[role]:
+        _fields(element, (xml.party_element(role, suffix), getattr(party, xml.PARTY_FIELDS[suffix])))
 
 
 def request_time(invoice: Invoice) -> str:
@@ -146,54 +127,53 @@ def tax_rate(item: Item) -> str:
 
 
 def _item(parent: ET.Element, item: Item) -> None:
-    element = _add(parent, "IssuItemInformation")
-    _fields(
-        element,
-        ("ItemName", item.name),
-        ("SpecMod", item.spec),
-        ("MeaUnits", item.unit),
-        ("Quantity", layout.plain(item.quantity)),
-        ("UnPrice", layout.plain(item.unit_price)),
-        ("Amount", format_amount(item.amount)),
-        ("TaxRate", tax_rate(item)),
-        ("ComTaxAm", format_amount(item.tax)),
-        ("TotaltaxIncludedAmount", format_amount(item.amount + item.tax)),
-        ("TaxClassificationCode", item.tax_category_code),
-    )
+    element = _add(parent, xml.LINE.rpartition("/")[2])
+    for tag, name in xml.LINE_FIELDS.items():
+        _fields(element, (tag, _line_text(item, name)))
+        if name == "tax":
+            _fields(element, (xml.LINE_TOTAL, format_amount(item.amount + item.tax)))
+
+
+def _line_text(item: Item, name: str) -> str:
+    """A line's field as the XML writes it: rates as decimals (``0.06``), 0.00 as the tax of 免税 lines."""
+    if name == "tax_rate":
+        return tax_rate(item)
+    if name == "tax":
+        return format_amount(item.tax)
+    return layout.item_text(item, name)
 
 
 def _data(invoice: Invoice) -> ET.Element:
-    data = ET.Element("EInvoiceData")
-    _party(data, invoice.seller, seller=True)
-    _party(data, invoice.buyer, seller=False)
-    basic = _add(data, "BasicInformation")
-    _fields(
-        basic,
-        ("TotalAmWithoutTax", format_amount(invoice.amount)),
-        ("TotalTaxAm", format_amount(invoice.tax)),
-        ("TotalTax-includedAmount", format_amount(invoice.total)),
-        ("TotalTax-includedAmountInChinese", layout.words(invoice)),
-        ("Drawer", invoice.drawer),
-        ("RequestTime", request_time(invoice)),
-    )
+    data = ET.Element(xml.DATA)
+    _party(data, invoice.seller, "seller")
+    _party(data, invoice.buyer, "buyer")
+    basic = _add(data, xml.BASIC.rpartition("/")[2])
+    for tag, path in xml.BASIC_FIELDS.items():
+        text = layout.words(invoice) if path == "total_in_words" else layout.field_text(invoice, path)
+        _fields(basic, (tag, text))
+    _fields(basic, (xml.REQUEST_TIME, request_time(invoice)))
     for item in invoice.items:
         _item(data, item)
-    specific = _add(data, "SpecificInformation")
+    specific = _add(data, xml.SPECIFIC.rpartition("/")[2])
     if invoice.red_letter_of:
-        _fields(_add(specific, "RedEInvoice"), ("OriginalInvoiceCode", invoice.red_letter_of.number))
-    additional = _add(data, "AdditionalInformation")
-    _fields(additional, ("Remark", invoice.remarks))
+        _fields(
+            _add(specific, xml.RED_LETTER.rpartition("/")[2]),
+            (xml.RED_LETTER_CODE, invoice.red_letter_of.number),
+        )
+    remark_parent, _, remark = xml.REMARK.partition("/")[2].rpartition("/")
+    _fields(_add(data, remark_parent), (remark, invoice.remarks))
     return data
 
 
 def _supervision(invoice: Invoice) -> ET.Element:
-    supervision = ET.Element("TaxSupervisionInfo")
+    supervision = ET.Element(xml.SUPERVISION)
+    values = {"number": invoice.number, "issue_date": invoice.issue_date.isoformat()}
+    for tag, path in xml.SUPERVISION_FIELDS.items():
+        _fields(supervision, (tag, values[path]))
     _fields(
         supervision,
-        ("InvoiceNumber", invoice.number),
-        ("IssueTime", invoice.issue_date.isoformat()),
-        ("TaxBureauCode", f"1{region(invoice)}00000000"),
-        ("TaxBureauName", bureau_name(region(invoice))),
+        (xml.TAX_BUREAU_CODE, f"1{region(invoice)}00000000"),
+        (xml.TAX_BUREAU_NAME, bureau_name(region(invoice))),
     )
     return supervision
 

@@ -31,6 +31,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 
 from yanpiao.fapiao import amount_words, code, qr, types
+from yanpiao.fapiao.formats import titles
 from yanpiao.fapiao.invoice import SPECIAL_RATES, Invoice, Item, format_amount
 
 PAGE_WIDTH, PAGE_HEIGHT = 210.0, 140.0
@@ -295,11 +296,37 @@ def region_name(invoice: Invoice) -> str:
 
 
 def title(invoice: Invoice) -> str:
-    if types.is_digital(invoice.type):
-        return types.NAMES[invoice.type]
-    if invoice.type == types.TOLL:  # real toll invoices carry the e-普票 title and a 通行费 mark
-        return region_name(invoice) + types.NAMES[types.E_ORDINARY_VAT]
-    return region_name(invoice) + types.NAMES[invoice.type]
+    """The printed title (:mod:`yanpiao.fapiao.formats.titles`): 数电 titles alone, older ones after the region."""
+    return titles.printed(invoice.type, region_name(invoice))[0]
+
+
+def title_mark(invoice: Invoice) -> str:
+    """What is printed beside the title: 通行费 on a toll invoice (whose title is the e-普票 one)."""
+    return titles.printed(invoice.type)[1]
+
+
+def field_text(invoice: Invoice, path: str) -> str:
+    """A top-level or party field (``amount``, ``buyer.tax_id``) as documents write it: amounts with two
+    places, the 开票日期 as printed (``2025年03月07日``), text as it is."""
+    owner, _, name = path.rpartition(".")
+    value = getattr(getattr(invoice, owner) if owner else invoice, name)
+    if isinstance(value, Decimal):
+        return format_amount(value)
+    if isinstance(value, datetime.date):
+        return date_text(value)
+    return value or ""
+
+
+def item_text(item: Item, name: str) -> str:
+    """A line's field as documents write it: rates as printed (``13%``, 免税), *** for the tax of 免税 lines."""
+    if name == "tax_rate":
+        return rate_text(item)
+    if name == "tax":
+        return line_tax_text(item)
+    if name in ("quantity", "unit_price"):
+        return plain(getattr(item, name))
+    value = getattr(item, name)
+    return format_amount(value) if isinstance(value, Decimal) else value or ""
 
 
 # --- the 数电 layout -----------------------------------------------------------------------------
@@ -500,8 +527,8 @@ def _classic_head(page: Page, invoice: Invoice) -> None:
     page.texts.append(Text(page.title, 105.0 - title_width / 2, 7.0, size, SONG, page.ink, label=True))
     page.rule(70.0, 16.5, 140.0, 16.5, 0.4)
     page.rule(70.0, 17.5, 140.0, 17.5, 0.4)
-    if invoice.type == types.TOLL:
-        page.label("通行费", 40.0, 9.0, 4.0)
+    if mark := title_mark(invoice):
+        page.label(mark, 40.0, 9.0, 4.0)
     # Before the top-right block, so that text extraction keeps it off the 校验码 line.
     if invoice.machine_no:
         page.label("机器编号:", 6.0, 24.6)
@@ -563,6 +590,8 @@ __all__ = [
     "Text",
     "cipher",
     "date_text",
+    "field_text",
+    "item_text",
     "page_for",
     "qr_payload",
     "rate_text",

@@ -37,10 +37,11 @@ from yanpiao.documents import layout
 from yanpiao.documents.layout import MONO, PAGE_HEIGHT, PAGE_WIDTH, QR_SIZE, SANS, SONG, Page, Text
 from yanpiao.documents.pdf import qr_png
 from yanpiao.fapiao import types
-from yanpiao.fapiao.invoice import Invoice, format_amount
+from yanpiao.fapiao.formats import ofd as names
+from yanpiao.fapiao.invoice import Invoice, Party
 
 OFD_NS = "http://www.ofdspec.org/2016"
-FP_NS = "http://www.edrm.org.cn/schema/e-invoice/2019"
+FP_NS = names.ORIGINAL_INVOICE_NAMESPACE
 ET.register_namespace("ofd", OFD_NS)
 ET.register_namespace("fp", FP_NS)
 
@@ -59,29 +60,9 @@ FONT_NAMES = {
 PAGE_ID, QR_MEDIA_ID = 9, 10
 FIRST_OBJECT_ID = 11
 
-# CustomTag element for each printed field (the 2024+ 数电 structure).
-HEAD_TAGS = {
-    "number": ("InvoiceNo",),
-    "issue_date": ("IssueDate",),
-    "buyer.name": ("Buyer", "BuyerName"),
-    "buyer.tax_id": ("Buyer", "BuyerTaxID"),
-    "seller.name": ("Seller", "SellerName"),
-    "seller.tax_id": ("Seller", "SellerTaxID"),
-    "amount": ("TaxExclusiveTotalAmount",),
-    "tax": ("TaxTotalAmount",),
-    "total": ("TaxInclusiveTotalAmount",),
-    "drawer": ("InvoiceClerk",),
-}
-ITEM_TAGS = {
-    "name": "Item",
-    "spec": "Specification",
-    "unit": "MeasurementDimension",
-    "tax_rate": "TaxScheme",
-    "amount": "Amount",
-    "tax": "TaxAmount",
-    "unit_price": "Price",
-    "quantity": "Quantity",
-}
+# CustomTag elements (the 2024+ 数电 structure) for each printed field, from the shared format table.
+HEAD_TAGS = {path: elements for elements, path in names.tags()}
+ITEM_TAGS = {names.LINE_FIELDS[element]: element for element in names.CUSTOM_TAG_LINE_ORDER}
 ITEM_FIELD = re.compile(r"items\[(\d+)\]\.(\w+)")
 
 
@@ -160,16 +141,9 @@ def _color(rgb: tuple[int, int, int]) -> str:
 
 
 def _custom_datas(invoice: Invoice) -> list[tuple[str, str]]:
+    """OFD.xml's CustomDatas: the names real OFDs write, where the invoice has the field."""
     data = [
-        ("发票代码", invoice.code),
-        ("发票号码", invoice.number),
-        ("开票日期", layout.date_text(invoice.issue_date)),
-        ("合计金额", format_amount(invoice.amount)),
-        ("合计税额", format_amount(invoice.tax)),
-        ("价税合计", format_amount(invoice.total)),
-        ("校验码", invoice.check_code),
-        ("购买方纳税人识别号", invoice.buyer.tax_id),
-        ("销售方纳税人识别号", invoice.seller.tax_id),
+        (name, layout.field_text(invoice, names.CUSTOM_DATAS[name])) for name in names.CUSTOM_DATAS_WRITTEN
     ]
     return [(name, value) for name, value in data if value]
 
@@ -372,23 +346,23 @@ def _custom_tag(page: Page, ids: _Ids) -> bytes:
             _sub(element, "ObjectRef", str(object_id), PageRef=PAGE_ID)
 
     groups: dict[str, ET.Element] = {}
-    for path, names in HEAD_TAGS.items():
-        if path not in refs:
+    for path, elements in HEAD_TAGS.items():
+        if path not in refs or path == "remarks":
             continue
         parent = root
-        if len(names) == 2:
-            parent = groups.get(names[0])
+        if len(elements) == 2:
+            parent = groups.get(elements[0])
             if parent is None:
-                parent = groups[names[0]] = _sub(root, names[0])
-        tag(parent, names[-1], refs[path])
+                parent = groups[elements[0]] = _sub(root, elements[0])
+        tag(parent, elements[-1], refs[path])
     lines = sorted({int(m.group(1)) for path in refs if (m := ITEM_FIELD.fullmatch(path))})
     # A column whose cell is blank on some line is left out on every line: readers zip the columns.
     columns = [name for name in ITEM_TAGS if all(f"items[{line}].{name}" in refs for line in lines)]
     for line in lines:
         for name in columns:
             tag(root, ITEM_TAGS[name], refs[f"items[{line}].{name}"])
-    if "remarks" in refs:
-        tag(root, "Note", refs["remarks"])
+    if "remarks" in refs:  # the 备注 after the lines, as real files have it
+        tag(root, HEAD_TAGS["remarks"][-1], refs["remarks"])
     return _xml(root)
 
 
@@ -399,51 +373,42 @@ def _fp(parent: ET.Element, name: str, text: str = "") -> ET.Element:
 
 
 def _original_invoice(invoice: Invoice, page: Page) -> bytes:
-    """The 2019 ``eInvoice`` attachment of an e-普票 OFD, element for element as real ones."""
-    root = ET.Element("eInvoice", {"Version": "1.0"})
-    _fp(root, "DocID", "03" if invoice.type in types.SPECIAL else "01")
-    _fp(root, "InvoiceCode", invoice.code)
-    _fp(root, "InvoiceNo", invoice.number)
-    _fp(root, "TypeCode", "1" if invoice.is_red_letter else "0")
-    _fp(root, "IssueDate", layout.date_text(invoice.issue_date))
-    _fp(root, "InvoiceCheckCode", invoice.check_code)
-    _fp(root, "MachineNo", invoice.machine_no)
-    _fp(root, "TaxControlCode", layout.cipher(invoice, page.qr_payload))
-    for role, tag in (("buyer", "Buyer"), ("seller", "Seller")):
-        party = getattr(invoice, role)
-        element = _fp(root, tag)
-        _fp(element, f"{tag}Name", party.name)
-        _fp(element, f"{tag}TaxID", party.tax_id)
-        _fp(element, f"{tag}AddrTel", " ".join(p for p in (party.address, party.phone) if p))
-        _fp(element, f"{tag}FinancialAccount", " ".join(p for p in (party.bank, party.account) if p))
-        if role == "buyer":
-            _fp(root, "Tpvn")
+    """The 2019 ``eInvoice`` attachment of an e-普票 OFD, element for element as real ones.
+
+    Fields come by the shared table's element names; the elements with no invoice field (DocID,
+    TypeCode, the cipher, the QR payload, empty ones) are written here.
+    """
+    root = ET.Element(names.ORIGINAL_INVOICE_ROOT, {"Version": "1.0"})
+    own = {
+        "DocID": "03" if invoice.type in types.SPECIAL else "01",
+        "TypeCode": "1" if invoice.is_red_letter else "0",
+        "TaxControlCode": layout.cipher(invoice, page.qr_payload),
+        names.QR_PAYLOAD: page.qr_payload,
+    }
+    for element in names.ORIGINAL_INVOICE_ORDER:
+        if element in names.TOP:
+            _fp(root, element, layout.field_text(invoice, names.TOP[element]))
+        elif element in names.PARTIES:
+            _party(root, element, getattr(invoice, names.PARTIES[element]))
+        elif element == names.LINES:
+            goods = _fp(root, names.LINES)
+            for item in invoice.items:
+                info = _fp(goods, names.LINE)
+                for tag, name in names.LINE_FIELDS.items():
+                    _fp(info, tag, layout.item_text(item, name))
         else:
-            _fp(element, "Issuea1")
-            _fp(element, "Issuea2")
-    _fp(root, "TaxInclusiveTotalAmount", format_amount(invoice.total))
-    _fp(root, "Note", invoice.remarks)
-    _fp(root, "InvoiceClerk", invoice.drawer)
-    _fp(root, "Payee", invoice.payee)
-    _fp(root, "Checker", invoice.reviewer)
-    _fp(root, "TaxTotalAmount", format_amount(invoice.tax))
-    _fp(root, "TaxExclusiveTotalAmount", format_amount(invoice.amount))
-    _fp(root, "GraphCode", page.qr_payload)
-    _fp(root, "InvoiceSIA1")
-    _fp(root, "InvoiceSIA2")
-    _fp(root, "Signature")
-    goods = _fp(root, "GoodsInfos")
-    for item in invoice.items:
-        info = _fp(goods, "GoodsInfo")
-        _fp(info, "Item", item.name)
-        _fp(info, "Specification", item.spec)
-        _fp(info, "MeasurementDimension", item.unit)
-        _fp(info, "Price", layout.plain(item.unit_price))
-        _fp(info, "Quantity", layout.plain(item.quantity))
-        _fp(info, "Amount", format_amount(item.amount))
-        _fp(info, "TaxScheme", layout.rate_text(item))
-        _fp(info, "TaxAmount", layout.line_tax_text(item))
+            _fp(root, element, own.get(element, ""))
     return _xml(root, '<?xml version="1.0" encoding="utf-8"?>\n')
+
+
+def _party(root: ET.Element, group: str, party: Party) -> None:
+    element = _fp(root, group)
+    for part, fields in names.PARTY_PARTS.items():
+        text = " ".join(value for value in (getattr(party, name) for name in fields) if value)
+        _fp(element, names.party_element(group, part), text)
+    if group == "Seller":  # real files end the seller with two empty fields
+        _fp(element, "Issuea1")
+        _fp(element, "Issuea2")
 
 
 def _attachments(invoice: Invoice, size: int) -> bytes:

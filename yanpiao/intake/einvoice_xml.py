@@ -10,6 +10,7 @@ Structure (shared/domain/invoice-facts.md §8, and the real sample)::
 Traps: ``TotalTax-includedAmount`` has a hyphen; rates are decimals (``0.060000``); a toll
 invoice has a ``PlateNumber`` before its ``InvoiceNumber``, so every field is read by its full
 path, never by searching for a name.  Every field read is recorded with the source ``xml``.
+Element names come from :mod:`yanpiao.fapiao.formats.einvoice_xml`, shared with the writer.
 
 The normalisers and content checks below are shared with the OFD reader, whose attached
 XML and page text hold the same fields.
@@ -33,6 +34,7 @@ from xml.etree.ElementTree import Element
 
 from yanpiao.fapiao import amount_words, arithmetic, types
 from yanpiao.fapiao.findings import ERROR, WARNING, Finding
+from yanpiao.fapiao.formats import einvoice_xml as xml
 from yanpiao.fapiao.invoice import CENT, InvoiceFormatError, from_json, parse_date
 from yanpiao.intake import safe, specimen
 from yanpiao.intake.candidate import XML, Candidate, Extraction
@@ -99,6 +101,37 @@ def issue_date(text: str | None) -> str | None:
         except InvoiceFormatError:
             continue
     return None
+
+
+def stripped(value: str | None) -> str | None:
+    """Names, addresses and other printed text, without surrounding spaces."""
+    return (value or "").strip()
+
+
+# The normaliser of a field follows its kind: identifiers lose every space (16197 83356 …), amounts
+# take two places, quantities stay as printed, rates and dates take invoice JSON's form.
+IDENTIFIERS = frozenset({"code", "number", "check_code", "machine_no", "tax_id", "tax_category_code"})
+KINDS = {
+    "amount": money,
+    "tax": money,
+    "total": money,
+    "quantity": quantity,
+    "unit_price": quantity,
+    "tax_rate": rate,
+    "issue_date": issue_date,
+}
+
+
+def normaliser(path: str):
+    """The normaliser for the field at an invoice-JSON path (``buyer.tax_id``, ``items[].amount``).
+
+    >>> normaliser("buyer.tax_id")(" 9111 0108 "), normaliser("items[].amount")("¥12.5"), normaliser("drawer")(" 王芳 ")
+    ('91110108', '12.50', '王芳')
+    """
+    name = path.rpartition(".")[2]
+    if name in IDENTIFIERS:
+        return compact
+    return KINDS.get(name, stripped)
 
 
 def red_letter_from_remarks(remarks: str) -> dict[str, str] | None:
@@ -185,26 +218,8 @@ def content_findings(fields: dict[str, Any]) -> list[Finding]:
 
 # --- the 数电 XML --------------------------------------------------------------------------
 
-PARTY_FIELDS = {
-    "IdNum": "tax_id",
-    "Name": "name",
-    "Addr": "address",
-    "TelNum": "phone",
-    "BankName": "bank",
-    "BankAccNum": "account",
-}
-LINE_FIELDS = {
-    "ItemName": ("name", str.strip),
-    "SpecMod": ("spec", str.strip),
-    "MeaUnits": ("unit", str.strip),
-    "Quantity": ("quantity", quantity),
-    "UnPrice": ("unit_price", quantity),
-    "Amount": ("amount", money),
-    "TaxRate": ("tax_rate", rate),
-    "ComTaxAm": ("tax", money),
-    "TaxClassificationCode": ("tax_category_code", compact),
-}
-BASIC = "EInvoiceData/BasicInformation/"
+# Element names from the format table shared with the writer; each field normalised by its kind.
+LINE_FIELDS = {tag: (name, normaliser(f"items[].{name}")) for tag, name in xml.LINE_FIELDS.items()}
 
 
 def _text(element: Element, path: str) -> str:
@@ -213,17 +228,15 @@ def _text(element: Element, path: str) -> str:
 
 def _type(root: Element) -> str:
     """31 for 增值税专用发票, 32 for 普通发票, from the labels in the header."""
-    labels = root.find("Header/InherentLabel")
+    labels = root.find(xml.LABELS)
     if labels is None:
         return ""
-    names = _text(labels, "GeneralOrSpecialVAT/LabelName") + _text(labels, "EInvoiceType/LabelName")
+    names = _text(labels, f"{xml.TYPE_LABEL}/LabelName") + _text(labels, f"{xml.KIND_LABEL}/LabelName")
     if "专用" in names:
         return types.DIGITAL_SPECIAL
     if "普通" in names:
         return types.DIGITAL_ORDINARY
-    # LabelCode 01 is 增值税专用发票 in the real sample; 02 for 普通发票 is UNCONFIRMED.
-    code = _text(labels, "GeneralOrSpecialVAT/LabelCode")
-    return {"01": types.DIGITAL_SPECIAL, "02": types.DIGITAL_ORDINARY}.get(code, "")
+    return xml.TYPE_LABELS.get(_text(labels, f"{xml.TYPE_LABEL}/LabelCode"), "")
 
 
 class _Reading:
@@ -245,19 +258,18 @@ class _Reading:
 
 
 def _read_parties(root: Element, reading: _Reading) -> None:
-    for role, element in (("seller", "SellerInformation"), ("buyer", "BuyerInformation")):
-        party = root.find(f"EInvoiceData/{element}")
+    for role, element in xml.PARTIES.items():
+        party = root.find(f"{xml.DATA}/{element}")
         if party is None:
             continue
-        prefix = element.removesuffix("Information")
-        for suffix, name in PARTY_FIELDS.items():
-            normalise = compact if name == "tax_id" else str.strip
-            reading.put(f"{role}.{name}", _text(party, prefix + suffix), normalise)
+        for suffix, name in xml.PARTY_FIELDS.items():
+            path = f"{role}.{name}"
+            reading.put(path, _text(party, xml.party_element(role, suffix)), normaliser(path))
 
 
 def _read_items(root: Element, reading: _Reading) -> None:
     lines = []
-    for element in root.iterfind("EInvoiceData/IssuItemInformation"):
+    for element in root.iterfind(xml.LINE):
         line: dict[str, str] = {}
         for tag, (name, normalise) in LINE_FIELDS.items():
             text = _text(element, tag)
@@ -278,10 +290,10 @@ def _read_items(root: Element, reading: _Reading) -> None:
 
 def _red_letter_of(root: Element, remarks: str) -> dict[str, str] | None:
     """From SpecificInformation/RedEInvoice (element names from a public note: UNCONFIRMED), or the remark."""
-    red = root.find("EInvoiceData/SpecificInformation/RedEInvoice")
+    red = root.find(xml.RED_LETTER)
     if red is not None:
-        code = compact(red.findtext("OriginalInvoiceCode"))
-        number = compact(red.findtext("OriginalInvoiceNumber"))
+        code = compact(red.findtext(xml.RED_LETTER_CODE))
+        number = compact(red.findtext(xml.RED_LETTER_NUMBER))
         if not number and len(code) == 20:
             code, number = "", code
         if number:
@@ -294,9 +306,14 @@ def _drop_namespaces(root: Element) -> None:
         element.tag = safe.local_name(element.tag)
 
 
+def _supervised(path: str) -> str:
+    """The element of TaxSupervisionInfo that holds a field."""
+    return next(tag for tag, name in xml.SUPERVISION_FIELDS.items() if name == path)
+
+
 def _numbers(root: Element, candidate: Candidate) -> None:
-    header_number = compact(root.findtext("Header/EIid"))
-    supervised_number = compact(root.findtext("TaxSupervisionInfo/InvoiceNumber"))
+    header_number = compact(root.findtext(xml.HEADER_NUMBER))
+    supervised_number = compact(root.findtext(f"{xml.SUPERVISION}/{_supervised('number')}"))
     candidate.set("number", header_number or supervised_number, XML)
     if header_number and supervised_number and header_number != supervised_number:
         candidate.findings.append(
@@ -312,7 +329,7 @@ def _numbers(root: Element, candidate: Candidate) -> None:
 def read(data: bytes, limits: Limits = DEFAULT) -> Extraction:
     """One candidate from a 数电 XML; raises :class:`RefusedDocument` for any other XML."""
     root = safe.parse_xml(data, limits)
-    if safe.local_name(root.tag) != "EInvoice":
+    if safe.local_name(root.tag) != xml.ROOT:
         raise RefusedDocument(
             "not_invoice",
             f"an XML document whose root element is <{safe.local_name(root.tag)}>, not a 数电 invoice (<EInvoice>)",
@@ -323,25 +340,19 @@ def read(data: bytes, limits: Limits = DEFAULT) -> Extraction:
     reading = _Reading(candidate)
     candidate.set("type", _type(root), XML)
     _numbers(root, candidate)
-    reading.put(
-        "issue_date",
-        _text(root, "TaxSupervisionInfo/IssueTime") or _text(root, BASIC + "RequestTime"),
-        issue_date,
-    )
+    issued = _text(root, f"{xml.SUPERVISION}/{_supervised('issue_date')}")
+    reading.put("issue_date", issued or _text(root, f"{xml.BASIC}/{xml.REQUEST_TIME}"), issue_date)
     _read_parties(root, reading)
     _read_items(root, reading)
-    reading.put("amount", _text(root, BASIC + "TotalAmWithoutTax"), money)
-    reading.put("tax", _text(root, BASIC + "TotalTaxAm"), money)
-    reading.put("total", _text(root, BASIC + "TotalTax-includedAmount"), money)
-    reading.put("total_in_words", _text(root, BASIC + "TotalTax-includedAmountInChinese"))
-    reading.put("drawer", _text(root, BASIC + "Drawer"))
-    remarks = _text(root, "EInvoiceData/AdditionalInformation/Remark")
+    for tag, path in xml.BASIC_FIELDS.items():
+        reading.put(path, _text(root, f"{xml.BASIC}/{tag}"), normaliser(path))
+    remarks = _text(root, xml.REMARK)
     reading.put("remarks", remarks)
     candidate.set("red_letter_of", _red_letter_of(root, remarks), XML)
     candidate.findings += content_findings(candidate.fields)
     if found := specimen.markers("", candidate.fields):
         candidate.findings.append(specimen.finding(found))
-    signature = bytes.fromhex(_hex_prefix(_text(root, "TaxBureauSignature/SignatureValue")))
+    signature = bytes.fromhex(_hex_prefix(_text(root, xml.SIGNATURE_VALUE)))
     marker = find_test_marker(signature)
     if marker:
         candidate.findings.append(finding_for_test_marker(marker))

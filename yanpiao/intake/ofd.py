@@ -7,22 +7,30 @@ party adds the warning ``consistency.ofd_data``):
 
 1. ``Doc_0/Attachs/original_invoice.xml`` (2020-style e-普票 and e-专票): the issuer's data,
    source ``xml``.  Namespaces vary, so elements are matched by local name.
-2. ``Doc_0/Tags/CustomTags.xml`` → ``CustomTag.xml``: each field holds ``ObjectRef`` IDs of the
+2. XBRL attachments (财政部 electronic-voucher standard; Attachments.xml lists them with
+   ``Format="xbrl"`` or ``"xml"``, their root is ``xbrl``): the facts of 增值税电子普通发票 and of
+   电子发票（铁路电子客票）, by local name, source ``xml``.  Some OFDs carry nothing else.
+3. ``Doc_0/Tags/CustomTags.xml`` → ``CustomTag.xml``: each field holds ``ObjectRef`` IDs of the
    TextObjects printed on a page (or its template), resolved to that text, source ``text``.
    An amount may point only at the ``¥`` object: the next text object is the number.  Some
    producers write ``<:eInvoice xmlns:="">`` with an undeclared ``ofd:`` prefix; such parts are
    read without namespace processing.
-3. ``DocInfo/CustomDatas`` in ``OFD.xml`` (发票号码, 开票日期 ``2025年03月07日``, 合计金额 = excl.
+4. ``DocInfo/CustomDatas`` in ``OFD.xml`` (发票号码, 开票日期 ``2025年03月07日``, 合计金额 = excl.
    tax, 合计税额, 价税合计, 校验码, the parties' tax IDs), source ``xml``.
-4. XBRL attachments (``Attachs/*.xbrl``, railway and air e-tickets) are skipped: none of the
-   real samples has one, and Yanpiao registers neither type.
-5. The QR code: a PNG or JPEG ImageObject on the page, decoded with zxing-cpp, fills
+5. Without attachments or CustomTag, the printed page itself: its TextObjects (and its
+   template's) laid out by their boundaries and read by :mod:`yanpiao.intake.printed`
+   (合计 ¥金额 ¥税额, 价税合计, parties, lines), source ``text``.
+6. The QR code: a PNG or JPEG ImageObject on the page, decoded with zxing-cpp, fills
    ``candidate.qr``; a field where it disagrees with the data above gets the warning
    ``consistency.qr_text``.  JBIG2 images cannot be decoded: the attached XML's ``GraphCode``
    (the same payload) stands in for them.
 
-The type comes from the QR code, else from the printed title (电子发票（增值税专用发票）→31,
-电子发票（普通发票）→32, 增值税电子专用发票→20, 增值税电子普通发票→10), else from the code.
+Element and data names come from :mod:`yanpiao.fapiao.formats.ofd`, shared with the writer;
+each field's normaliser follows its kind (:func:`yanpiao.intake.einvoice_xml.normaliser`).
+
+The type comes from the QR code, else from the printed title
+(:mod:`yanpiao.fapiao.formats.titles`), else from the code; a railway e-ticket is read as a 数电
+普通发票 (32) with the warning ``document.railway_e_ticket``: Yanpiao has no type of its own for it.
 A package signed by the tax bureau's test environment (税务测试 CA, found in the signature
 files and in the attached XML's signature) gets the error finding ``document.test_environment``.
 
@@ -45,9 +53,8 @@ import binascii
 import io
 import posixpath
 import re
-import unicodedata
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from xml.etree.ElementTree import Element
@@ -58,65 +65,35 @@ from PIL import Image
 from yanpiao.fapiao import qr, types
 from yanpiao.fapiao.code import infer_type
 from yanpiao.fapiao.findings import WARNING, Finding
-from yanpiao.intake import qr_text, safe, specimen
+from yanpiao.fapiao.formats import ofd as names
+from yanpiao.fapiao.formats import titles
+from yanpiao.intake import printed, qr_text, safe, specimen
 from yanpiao.intake.candidate import QR, TEXT, XML, Candidate, Extraction
 from yanpiao.intake.einvoice_xml import (
     compact,
     content_findings,
     find_test_marker,
     finding_for_test_marker,
-    issue_date,
     money,
-    quantity,
-    rate,
+    normaliser,
     red_letter_from_remarks,
 )
 from yanpiao.intake.limits import DEFAULT, Limits, RefusedDocument
+from yanpiao.intake.ocr import TextBox
 from yanpiao.intake.safe import local_name
 
 
-def _strip(text: str) -> str:
-    return text.strip()
+def _by_element(
+    table: dict[str, str], prefix: str = ""
+) -> dict[str, tuple[str, Callable[[str], str | None]]]:
+    """element → (field, normaliser) from a format table of element → invoice-JSON path."""
+    return {element: (path, normaliser(prefix + path)) for element, path in table.items()}
 
 
-# Element names of original_invoice.xml, shared by the CustomTag files.
-TOP_FIELDS: dict[str, tuple[str, Callable[[str], str | None]]] = {
-    "InvoiceCode": ("code", compact),
-    "InvoiceNo": ("number", compact),
-    "IssueDate": ("issue_date", issue_date),
-    "InvoiceCheckCode": ("check_code", compact),
-    "MachineNo": ("machine_no", compact),
-    "TaxExclusiveTotalAmount": ("amount", money),
-    "TaxTotalAmount": ("tax", money),
-    "TaxInclusiveTotalAmount": ("total", money),
-    "InvoiceClerk": ("drawer", _strip),
-    "Payee": ("payee", _strip),
-    "Checker": ("reviewer", _strip),
-    "Note": ("remarks", _strip),
-}
-LINE_FIELDS: dict[str, tuple[str, Callable[[str], str | None]]] = {
-    "Item": ("name", _strip),
-    "Specification": ("spec", _strip),
-    "MeasurementDimension": ("unit", _strip),
-    "Quantity": ("quantity", quantity),
-    "Price": ("unit_price", quantity),
-    "Amount": ("amount", money),
-    "TaxScheme": ("tax_rate", rate),
-    "TaxAmount": ("tax", money),
-}
-CUSTOM_DATAS: dict[str, tuple[str, Callable[[str], str | None]]] = {
-    "发票代码": ("code", compact),
-    "发票号码": ("number", compact),
-    "开票日期": ("issue_date", issue_date),
-    "校验码": ("check_code", compact),
-    "合计金额": ("amount", money),
-    "合计税额": ("tax", money),
-    "价税合计": ("total", money),
-    "购买方名称": ("buyer.name", _strip),
-    "购买方纳税人识别号": ("buyer.tax_id", compact),
-    "销售方名称": ("seller.name", _strip),
-    "销售方纳税人识别号": ("seller.tax_id", compact),
-}
+TOP_FIELDS = _by_element(names.TOP)
+LINE_FIELDS = _by_element(names.LINE_FIELDS, "items[].")
+CUSTOM_DATAS = _by_element(names.CUSTOM_DATAS)
+XBRL_LINE_FIELDS = _by_element(names.XBRL_ORDINARY_LINE_FIELDS, "items[].")
 # Fields whose disagreement between two places is reported.
 CHECKED = (
     "code",
@@ -131,16 +108,10 @@ CHECKED = (
     "buyer.name",
     "buyer.tax_id",
 )
-# Printed titles (after NFKC, which turns full-width brackets into ASCII), most specific first.
-TITLES = (
-    ("电子发票(增值税专用发票)", types.DIGITAL_SPECIAL),
-    ("电子发票(普通发票)", types.DIGITAL_ORDINARY),
-    ("增值税电子专用发票", types.E_SPECIAL_VAT),
-    ("通行费增值税电子普通发票", types.TOLL),
-    ("增值税电子普通发票", types.E_ORDINARY_VAT),
-)
 IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"BM")
 MAX_QR_IMAGES = 4
+MAX_ATTACHMENTS = 8  # attached files parsed in search of invoice data
+MAX_PRINTED_BOXES = 5000  # text objects laid out when the page text is the only place of data
 QR_SIDE = 2000  # larger QR images are scaled down before decoding
 WORDS = re.compile(
     r"(（负数）|\(负数\))?[ⓧ⊗]?[零壹贰叁肆伍陆柒捌玖拾佰仟万亿圆元角分整正]*[圆元角分][零壹贰叁肆伍陆柒捌玖角分整正]*"
@@ -219,7 +190,7 @@ class _Package:
             for name in ("DocumentRes", "PublicRes")
             for element in _children(common, name)
         ]
-        self.original_invoice = self._original_invoice()
+        self.original_invoice, self.xbrl = self._attachments()
 
     def xml(self, path: str, required: bool = False) -> Element | None:
         """A part of the package, parsed; None when absent or (for optional parts) damaged."""
@@ -250,14 +221,27 @@ class _Package:
             )
             return None
 
-    def _original_invoice(self) -> Element | None:
-        folder = posixpath.join(self.document_dir, "Attachs") + "/"
-        for name in self.archive.names():
-            if name.startswith(folder) and name.endswith(".xml") and not name.endswith("/Attachments.xml"):
-                root = self.xml(name)
-                if root is not None and local_name(root.tag).lower() == "einvoice":
-                    return root
-        return None
+    def _attachments(self) -> tuple[Element | None, list[Element]]:
+        """The attached original_invoice.xml (``eInvoice``) and XBRL instances (``xbrl``), by their roots.
+
+        The files are those Attachments.xml lists and any other XML in the Attachs folder; at most
+        ``MAX_ATTACHMENTS`` of them are parsed.
+        """
+        folder = posixpath.join(self.document_dir, "Attachs")
+        listed = _children(self.xml(posixpath.join(folder, "Attachments.xml")), "Attachment")
+        paths = [_join(folder, _child_text(a, "FileLoc")) for a in listed if _child_text(a, "FileLoc")]
+        paths += [name for name in self.archive.names() if name.startswith(folder + "/")]
+        original, xbrl = None, []
+        for path in list(dict.fromkeys(paths))[:MAX_ATTACHMENTS]:
+            if not path.lower().endswith((".xml", ".xbrl")) or path.endswith("/Attachments.xml"):
+                continue
+            root = self.xml(path) if path in self.archive else None
+            kind = local_name(root.tag).lower() if root is not None else ""
+            if kind == names.ORIGINAL_INVOICE_ROOT.lower() and original is None:
+                original = root
+            elif kind == names.XBRL_ROOT:
+                xbrl.append(root)
+        return original, xbrl
 
     # --- page text --------------------------------------------------------------------------
 
@@ -293,6 +277,28 @@ class _Package:
             if object_id in texts.position:
                 return texts, texts.position[object_id]
         return None
+
+    def text_boxes(self, path: str) -> Iterator[TextBox]:
+        """The TextObjects of a page or template as positioned boxes (mm, y down), from their Boundary."""
+        root = self.xml(path)
+        for element in root.iter() if root is not None else ():
+            if local_name(element.tag) != "TextObject":
+                continue
+            try:
+                x, y, width, height = (float(v) for v in element.get("Boundary", "").split())
+            except ValueError:
+                continue
+            yield TextBox(_text_of(element), x, y, x + width, y + height)
+
+    def printed_page(self) -> printed.Page | None:
+        """The first page as printed (its own text and its templates'), laid out for the printed-text reader."""
+        if not self.pages:
+            return None
+        page_path = next(iter(self.pages.values()))
+        boxes = [
+            box for path in (page_path, *self.page_templates(page_path)) for box in self.text_boxes(path)
+        ]
+        return printed.Page(boxes[:MAX_PRINTED_BOXES]) if boxes else None
 
     def page_texts(self) -> Iterator[str]:
         for path in self.pages.values():
@@ -413,23 +419,22 @@ def _put(fields: dict[str, Any], path: str, value: str | None) -> None:
         fields[path] = value
 
 
-def _put_party(fields: dict[str, Any], role: str, name: str, text: str) -> None:
-    if name == "Name":
-        _put(fields, f"{role}.name", text.strip())
-    elif name == "TaxID":
-        _put(fields, f"{role}.tax_id", compact(text))
-    elif name in ("AddrTel", "FinancialAccount"):
-        first, second = ("address", "phone") if name == "AddrTel" else ("bank", "account")
-        head, tail = _split(text, PHONE if name == "AddrTel" else ACCOUNT)
-        _put(fields, f"{role}.{first}", head)
-        _put(fields, f"{role}.{second}", tail)
+def _put_party(fields: dict[str, Any], role: str, part: str, text: str) -> None:
+    """A party part: one field (Name, TaxID), or two printed as one text (AddrTel, FinancialAccount)."""
+    paths = names.PARTY_PARTS.get(part, ())
+    if len(paths) == 1:
+        _put(fields, f"{role}.{paths[0]}", normaliser(paths[0])(text))
+    elif len(paths) == 2:
+        head, tail = _split(text, PHONE if paths[1] == "phone" else ACCOUNT)
+        _put(fields, f"{role}.{paths[0]}", head)
+        _put(fields, f"{role}.{paths[1]}", tail)
 
 
-def _line(values: dict[str, str]) -> dict[str, str]:
+def _line(values: dict[str, str], table: dict = LINE_FIELDS) -> dict[str, str]:
     line = {}
     for tag, text in values.items():
-        if tag in LINE_FIELDS and text:
-            name, normalise = LINE_FIELDS[tag]
+        if tag in table and text:
+            name, normalise = table[tag]
             _put(line, name, normalise(text))
     if line.get("tax_rate") in ("exempt", "not_taxable") and "tax" not in line:
         line["tax"] = "0.00"  # printed ***
@@ -453,10 +458,12 @@ def _fields(root: Element, value_of: Callable[[Element], str]) -> dict[str, Any]
     columns: dict[str, list[str]] = {}
     for element in root:
         name = local_name(element.tag)
-        if name in ("Buyer", "Seller"):
+        if name in names.PARTIES:
             for part in element:
-                _put_party(fields, name.lower(), local_name(part.tag).removeprefix(name), value_of(part))
-        elif name == "GoodsInfos":
+                _put_party(
+                    fields, names.PARTIES[name], local_name(part.tag).removeprefix(name), value_of(part)
+                )
+        elif name == names.LINES:
             lines += [_line({local_name(p.tag): value_of(p) for p in goods}) for goods in element]
         elif name in LINE_FIELDS:
             columns.setdefault(name, []).append(value_of(element))
@@ -480,17 +487,71 @@ def _custom_datas(package: _Package) -> dict[str, Any]:
     return fields
 
 
+def _xbrl_fields(root: Element) -> dict[str, Any]:
+    """The invoice fields of an XBRL instance (增值税电子普通发票 or 铁路电子客票), facts by local name."""
+    facts: dict[str, str] = {}
+    lines = []
+    for element in root:
+        name = local_name(element.tag)
+        if name == names.XBRL_ORDINARY_LINE:
+            lines.append(_line({local_name(fact.tag): fact.text or "" for fact in element}, XBRL_LINE_FIELDS))
+        elif len(element) == 0 and element.text and element.text.strip():
+            facts.setdefault(name, element.text.strip())
+    table = names.XBRL_RAILWAY if names.XBRL_RAILWAY_MARK in facts else names.XBRL_ORDINARY
+    fields: dict[str, Any] = {}
+    for fact, paths in table.items():
+        text = facts.get(fact, "")
+        if not text:
+            continue
+        if len(paths) == 1:
+            _put(fields, paths[0], normaliser(paths[0])(text))
+        else:
+            head, tail = _split(text, PHONE if paths[1].endswith("phone") else ACCOUNT)
+            _put(fields, paths[0], head)
+            _put(fields, paths[1], tail)
+    if lines:
+        fields["items"] = lines
+    return fields
+
+
+def _is_railway(root: Element) -> bool:
+    return any(local_name(element.tag) == names.XBRL_RAILWAY_MARK for element in root)
+
+
+def _printed_fields(page: printed.Page) -> dict[str, Any]:
+    """What the printed-text reader finds on the page, as ``path → value`` (the type is read apart)."""
+    found = printed.parse_page(page, TEXT).fields
+    fields: dict[str, Any] = {}
+    for name, value in found.items():
+        if name in names.PARTIES.values():
+            fields.update({f"{name}.{part}": text for part, text in value.items()})
+        elif name != "type":
+            fields[name] = value
+    return fields
+
+
 def _places(package: _Package) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    """(description, source, fields) of every place that holds invoice data, in priority order."""
+    """(description, source, fields) of every place that holds invoice data, in priority order.
+
+    The printed page is read as text only when nothing else points at it: no attached data and no
+    CustomTag (a 数电 OFD with CustomDatas alone, or none).
+    """
     if package.original_invoice is not None:
         yield (
             "the attached original_invoice.xml",
             XML,
             _fields(package.original_invoice, lambda e: e.text or ""),
         )
-    for root in package.custom_tag_roots():
+    for root in package.xbrl:
+        yield "the attached XBRL voucher", XML, _xbrl_fields(root)
+    tag_roots = list(package.custom_tag_roots())
+    for root in tag_roots:
         yield "the printed text its CustomTag points at", TEXT, _fields(root, package.tagged_text)
     yield "OFD.xml's CustomDatas", XML, _custom_datas(package)
+    if package.original_invoice is None and not package.xbrl and not tag_roots:
+        page = package.printed_page()
+        if page is not None:
+            yield "the printed page", TEXT, _printed_fields(page)
 
 
 def _merge(candidate: Candidate, package: _Package) -> None:
@@ -556,7 +617,7 @@ def _qr_payload(package: _Package, findings: list[Finding]) -> str | None:
         if payload:
             return payload
     # A JBIG2 QR cannot be decoded; the attached XML records its payload.
-    return _child_text(package.original_invoice, "GraphCode") or None
+    return _child_text(package.original_invoice, names.QR_PAYLOAD) or None
 
 
 def _same_key(name: str, ours: str, theirs: str) -> bool:
@@ -577,34 +638,52 @@ def _read_qr(candidate: Candidate, package: _Package) -> None:
     candidate.qr = from_qr.qr
     candidate.findings += from_qr.findings
     for name, value in from_qr.qr.items():
-        printed = str(candidate.get(name))
-        if not printed:
+        stated = str(candidate.get(name))
+        if not stated:
             candidate.set(name, value, QR)
-        elif name != "type" and not _same_key(name, value, printed):
+        elif name != "type" and not _same_key(name, value, stated):
             candidate.findings.append(
                 Finding(
                     "consistency.qr_text",
                     name,
                     WARNING,
-                    f"the QR code says {name} is {value!r}, but the document's data says {printed!r}",
+                    f"the QR code says {name} is {value!r}, but the document's data says {stated!r}",
                 )
             )
 
 
-def type_from_title(text: str) -> str:
-    """The type a printed title names, or "".
+def type_from_title(text: str, marks: Iterable[str] = ()) -> str:
+    """The type a printed title names (:func:`yanpiao.fapiao.formats.titles.read_type`), or "".
 
     >>> type_from_title("电子发票（普通发票）"), type_from_title("浙江增值税电子普通发票"), type_from_title("发票")
     ('32', '10', '')
     """
-    text = unicodedata.normalize("NFKC", text)
-    return next((type_code for title, type_code in TITLES if title in text), "")
+    return titles.read_type(text, marks)
+
+
+def _railway_type(candidate: Candidate) -> None:
+    """An 电子发票（铁路电子客票） is a 数电 invoice whose type (QR type 51) Yanpiao has no code for.
+
+    Like 数电票 it has no 发票代码, a 20-digit number, and is verified by number, issue date and
+    价税合计 (the fare): it is read as a 数电 普通发票 (32), with a warning that says so.
+    """
+    candidate.set("type", types.DIGITAL_ORDINARY, XML)
+    candidate.findings.append(
+        Finding(
+            "document.railway_e_ticket",
+            "type",
+            WARNING,
+            "an 电子发票（铁路电子客票） (QR type 51), read as a 数电 普通发票 (32): its key is the 20-digit "
+            "number, the issue date and the fare (价税合计)",
+        )
+    )
 
 
 def _set_type(candidate: Candidate, package: _Package) -> None:
     """From the printed title, else from the code (the QR code's type was taken already)."""
-    for text in (*package.page_texts(), *package.template_texts()):
-        if type_code := type_from_title(text):
+    texts = [*package.page_texts(), *package.template_texts()]
+    for text in texts:
+        if type_code := type_from_title(text, texts):
             candidate.set("type", type_code, TEXT)
             return
     inferred = infer_type(str(candidate.get("code")), str(candidate.get("number")))
@@ -626,6 +705,8 @@ def read(data: bytes, limits: Limits = DEFAULT) -> Extraction:
     remarks_source = candidate.sources.get("remarks", XML)
     candidate.set("red_letter_of", red_letter_from_remarks(str(candidate.get("remarks"))), remarks_source)
     _read_qr(candidate, package)
+    if any(_is_railway(root) for root in package.xbrl):
+        _railway_type(candidate)
     if not candidate.get("type"):
         _set_type(candidate, package)
     if not candidate.get("number"):

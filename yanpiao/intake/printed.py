@@ -44,6 +44,7 @@ from yanpiao.fapiao import arithmetic, types
 from yanpiao.fapiao import code as invoice_code
 from yanpiao.fapiao.compare import normalize_text
 from yanpiao.fapiao.findings import ERROR, WARNING, Finding
+from yanpiao.fapiao.formats import titles
 from yanpiao.fapiao.invoice import CENT, Invoice, Item, Party
 from yanpiao.intake import specimen
 from yanpiao.intake.candidate import KEY_FIELDS, OCR, QR, TEXT, Candidate
@@ -228,35 +229,18 @@ def _rate(text: str) -> str | None:
 
 # --- key fields -------------------------------------------------------------------------------
 
-# Title fragments in the order they must be tested (longer titles contain shorter ones).
-TITLES = (
-    ("电子发票(增值税专用发票)", types.DIGITAL_SPECIAL),
-    ("电子发票(普通发票)", types.DIGITAL_ORDINARY),
-    ("增值税电子专用发票", types.E_SPECIAL_VAT),
-    ("增值税电子普通发票", types.E_ORDINARY_VAT),
-    ("增值税专用发票", types.SPECIAL_VAT),
-    ("增值税普通发票", types.ORDINARY_VAT),
-)
 NOT_INVOICE_TITLES = ("收款凭证", "货票", "收据", "对账单", "行程单")
 
 
 def invoice_type(page: Page) -> str | None:
-    """The type code from the title; e-普票 with 通行费 columns are 通行费 (14), rolls 卷式 (11)."""
-    for title, type_code in TITLES:
-        if title in page.compact:
-            if type_code == types.E_ORDINARY_VAT and _toll(page):
-                return types.TOLL
-            if type_code == types.ORDINARY_VAT and ("卷式" in page.compact or "卷票" in page.compact):
-                return types.ROLL
-            return type_code
-    return None
+    """The type code from the title (:mod:`yanpiao.fapiao.formats.titles`), wherever the page prints it.
 
-
-def _toll(page: Page) -> bool:
-    """通行费 in the title or as a mark beside it, or the 车牌号 / 通行日期 columns."""
-    marked = any(compact(w.text) == "通行费" for w in page.top_words(0.2))
-    columns = "车牌号" in page.compact and "通行日期" in page.compact
-    return marked or columns or "通行费增值税" in page.compact
+    An e-普票 with a 通行费 mark near the top, 通行费 columns (车牌号, 通行日期) is a toll invoice (14).
+    """
+    marks = [w.text for w in page.top_words(0.2)]
+    if "车牌号" in page.compact and "通行日期" in page.compact:
+        marks.append(titles.TOLL_MARK)
+    return titles.read_type(page.compact, marks) or None
 
 
 def title(page: Page) -> str:
