@@ -35,7 +35,21 @@ from xml.etree.ElementTree import Element
 from yanpiao.fapiao import amount_words, arithmetic, types
 from yanpiao.fapiao.findings import ERROR, WARNING, Finding
 from yanpiao.fapiao.formats import einvoice_xml as xml
-from yanpiao.fapiao.invoice import CENT, InvoiceFormatError, from_json, parse_date
+from yanpiao.fapiao.invoice import (
+    AMOUNT,
+    CENT,
+    DATE,
+    QUANTITY,
+    RATE,
+    TEXT,
+    Invoice,
+    InvoiceFormatError,
+    Item,
+    Party,
+    from_json,
+    parse_date,
+    specs,
+)
 from yanpiao.intake import safe, specimen
 from yanpiao.intake.candidate import XML, Candidate, Extraction
 from yanpiao.intake.limits import DEFAULT, Limits, RefusedDocument
@@ -108,18 +122,16 @@ def stripped(value: str | None) -> str | None:
     return (value or "").strip()
 
 
-# The normaliser of a field follows its kind: identifiers lose every space (16197 83356 …), amounts
-# take two places, quantities stay as printed, rates and dates take invoice JSON's form.
+# The normaliser of a field follows its kind (the FieldSpec of yanpiao.fapiao.invoice); identifiers
+# (text fields whose spaces are only print grouping: 16197 83356 …) lose every space.
 IDENTIFIERS = frozenset({"code", "number", "check_code", "machine_no", "tax_id", "tax_category_code"})
-KINDS = {
-    "amount": money,
-    "tax": money,
-    "total": money,
-    "quantity": quantity,
-    "unit_price": quantity,
-    "tax_rate": rate,
-    "issue_date": issue_date,
-}
+BY_KIND = {AMOUNT: money, QUANTITY: quantity, RATE: rate, DATE: issue_date}
+
+
+def _kind(path: str) -> str:
+    owner, _, name = path.rpartition(".")
+    cls = Item if owner.startswith("items") else Party if owner else Invoice
+    return next((spec.kind for spec in specs(cls) if spec.name == name), TEXT)
 
 
 def normaliser(path: str):
@@ -128,10 +140,9 @@ def normaliser(path: str):
     >>> normaliser("buyer.tax_id")(" 9111 0108 "), normaliser("items[].amount")("¥12.5"), normaliser("drawer")(" 王芳 ")
     ('91110108', '12.50', '王芳')
     """
-    name = path.rpartition(".")[2]
-    if name in IDENTIFIERS:
+    if path.rpartition(".")[2] in IDENTIFIERS:
         return compact
-    return KINDS.get(name, stripped)
+    return BY_KIND.get(_kind(path), stripped)
 
 
 def red_letter_from_remarks(remarks: str) -> dict[str, str] | None:
