@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed-from-lock
 HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_INVOICES ?= 10000
+# A fixed last issue date keeps the demo registry the same on every machine: the README's examples verify.
+DEMO_END_DATE ?= 2026-06-30
 
 .PHONY: run test lint bench lock clean
 
@@ -17,7 +19,7 @@ $(STAMP): requirements.lock pyproject.toml
 
 ## run: migrate, fill a demo registry when it is empty, serve http://$(HOST):$(PORT)/
 run: $(STAMP)
-	$(BIN)/yanpiao demo --invoices $(DEMO_INVOICES) --if-empty
+	$(BIN)/yanpiao demo --invoices $(DEMO_INVOICES) --end-date $(DEMO_END_DATE) --if-empty
 	$(BIN)/yanpiao serve --host $(HOST) --port $(PORT)
 
 ## test: lint, migration check and the whole test suite (DATABASE_URL picks PostgreSQL)
@@ -28,6 +30,7 @@ test: $(STAMP) lint
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 ## bench: the benchmark scripts (slow: they build a 1,000,000-invoice registry)
 bench: $(STAMP)

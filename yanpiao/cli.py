@@ -16,6 +16,7 @@ NO_DATABASE = {"help", "--help", "-h", "version", "--version", "makemigrations",
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 70
+EXIT_PIPE_CLOSED = 128 + 13  # as a process ended by SIGPIPE: the reader stopped reading (`| head`)
 
 
 def prepare_database() -> None:
@@ -38,6 +39,13 @@ def _log_crash() -> str:
     with path.open("a") as handle:
         handle.write(traceback.format_exc())
     return str(path)
+
+
+def _silence_stdout() -> None:
+    """After the reader of our output went away: nothing more to write, not even at exit's flush."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("yanpiao: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_PIPE_CLOSED
     except Exception as exc:  # the last guard: never show a user a traceback
         logging.getLogger("yanpiao").debug("crash", exc_info=True)
         where = _log_crash()

@@ -36,7 +36,7 @@ from yanpiao.registry import models as registry_models
 from yanpiao.registry import services as registry
 from yanpiao.security import audit
 from yanpiao.verification.models import Verification
-from yanpiao.verification.services import DESCRIPTIONS
+from yanpiao.verification.services import describe
 
 HIDDEN = "***"
 
@@ -95,7 +95,9 @@ def verification_view(viewer, verification: Verification) -> VerificationView:
     ]
     return VerificationView(
         verification=verification,
-        description=DESCRIPTIONS.get(verification.outcome, verification.outcome),
+        description=describe(
+            verification.outcome, verification.invoice.status if verification.invoice else None
+        ),
         actor=user_label(viewer, verification.actor),
         submitted=sorted(verification.submitted.items()),
         differences=differences,

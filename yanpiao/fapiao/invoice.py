@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -89,6 +90,10 @@ class InvoiceFormatError(ValueError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+
+class NoSuchDay(InvoiceFormatError):
+    """A date written in a known form whose day does not exist (``2025-02-30``)."""
 
 
 class InvoiceKey(NamedTuple):
@@ -274,6 +279,10 @@ def parse_date(value: Any, field_name: str = "issue_date") -> datetime.date:
     datetime.date(2024, 5, 14)
     >>> parse_date("2025年03月07日")
     datetime.date(2025, 3, 7)
+    >>> parse_date("2025-02-30")
+    Traceback (most recent call last):
+    ...
+    yanpiao.fapiao.invoice.NoSuchDay: issue_date: no such day: '2025-02-30' (the month has no such day)
     """
     if not isinstance(value, str):
         raise InvoiceFormatError(field_name, f"must be a date string, not {type(value).__name__}")
@@ -288,7 +297,19 @@ def parse_date(value: Any, field_name: str = "issue_date") -> datetime.date:
             return datetime.datetime.strptime(text, fmt).date()
         except ValueError:
             continue
+    if _DATE_SHAPE.fullmatch(text):
+        raise NoSuchDay(field_name, f"no such day: {value!r} ({_why_no_such_day(text)})")
     raise InvoiceFormatError(field_name, f"not a date (YYYY-MM-DD): {value!r}")
+
+
+_DATE_SHAPE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})|(\d{4})(\d{2})(\d{2})|(\d{4})年(\d{1,2})月(\d{1,2})日")
+
+
+def _why_no_such_day(text: str) -> str:
+    year, month, _ = (int(part) for part in _DATE_SHAPE.fullmatch(text).groups() if part)
+    if not 1 <= month <= 12:
+        return "there is no such month"
+    return "the month has no such day" if year >= 1 else "there is no year 0"
 
 
 def _within(where: str, parse, data: Any):

@@ -35,6 +35,7 @@ from yanpiao.fapiao.invoice import (
     Invoice,
     InvoiceFormatError,
     InvoiceKey,
+    NoSuchDay,
     Party,
     parse_date,
     parse_decimal,
@@ -165,6 +166,8 @@ def _query_date(value: str, today: datetime.date, max_age_years: int) -> list[Fi
         return [_error("issue_date.required", "issue_date", "开票日期 (issue date) is required")]
     try:
         day = parse_date(value)
+    except NoSuchDay as exc:
+        return [_error("issue_date.no_such_day", "issue_date", f"开票日期 (issue date): {exc.message}")]
     except InvoiceFormatError:
         return [
             _error(

@@ -12,7 +12,7 @@ import datetime
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import IO
+from typing import IO, NamedTuple
 
 from django.conf import settings
 from django.db import transaction
@@ -127,9 +127,10 @@ TRANSITIONS = {
 REVERSED = frozenset({Status.RED_FLUSHED, Status.PARTIALLY_RED_FLUSHED})
 
 
-def _change_status(row: models.Invoice, status: str, reason: str = "", actor=None) -> None:
+def _change_status(row: models.Invoice, status: str, reason: str = "", actor=None) -> bool:
+    """Move the invoice to ``status``, keeping the change in its history; False if it was there already."""
     if status == row.status:
-        return
+        return False
     if status not in TRANSITIONS[Status(row.status)]:
         raise RegistryError(f"invoice {row} is {row.status}; it cannot become {status}")
     models.StatusChange.objects.create(
@@ -137,31 +138,50 @@ def _change_status(row: models.Invoice, status: str, reason: str = "", actor=Non
     )
     row.status = status
     row.save(update_fields=["status"])
+    return True
 
 
 def _locked_row(key: InvoiceKey) -> models.Invoice:
     row = models.Invoice.objects.select_for_update().filter(code=key.code, number=key.number).first()
     if row is None:
+        codes = sorted(
+            models.Invoice.objects.filter(number=key.number)
+            .exclude(code=key.code)
+            .values_list("code", flat=True)
+        )
+        if codes:
+            listed = ", ".join(code or "none (数电票)" for code in codes[:10])
+            raise RegistryError(
+                f"no invoice {key} in the registry; invoices numbered {key.number} have the 发票代码 {listed}"
+            )
         raise RegistryError(f"no invoice {key} in the registry")
     return row
 
 
-def void(key: InvoiceKey, reason: str = "", actor=None) -> models.Invoice:
+class StatusUpdate(NamedTuple):
+    """What a change of status did: the invoice's row, and whether its status changed at all."""
+
+    invoice: models.Invoice
+    changed: bool
+
+
+def _set_status(key: InvoiceKey, status: str, action: str, reason: str, actor) -> StatusUpdate:
+    with transaction.atomic():
+        row = _locked_row(key)
+        changed = _change_status(row, status, reason, actor)
+        if changed:  # a second void of a voided invoice changes nothing, and says so
+            audit.record(action, actor, audit.target(row), {"invoice": str(key)})
+    return StatusUpdate(row, changed)
+
+
+def void(key: InvoiceKey, reason: str = "", actor=None) -> StatusUpdate:
     """作废: the issuer cancels an invoice."""
-    with transaction.atomic():
-        row = _locked_row(key)
-        _change_status(row, Status.VOIDED, reason, actor)
-        audit.record(audit.Action.REGISTRY_VOID, actor, audit.target(row), {"invoice": str(key)})
-    return row
+    return _set_status(key, Status.VOIDED, audit.Action.REGISTRY_VOID, reason, actor)
 
 
-def flag_abnormal(key: InvoiceKey, reason: str = "", actor=None) -> models.Invoice:
+def flag_abnormal(key: InvoiceKey, reason: str = "", actor=None) -> StatusUpdate:
     """失控/异常: the authority flags an invoice."""
-    with transaction.atomic():
-        row = _locked_row(key)
-        _change_status(row, Status.ABNORMAL, reason, actor)
-        audit.record(audit.Action.REGISTRY_FLAG, actor, audit.target(row), {"invoice": str(key)})
-    return row
+    return _set_status(key, Status.ABNORMAL, audit.Action.REGISTRY_FLAG, reason, actor)
 
 
 class Reversals:

@@ -43,6 +43,18 @@ DESCRIPTIONS = {
     comparison.ABNORMAL: "异常 — the tax authority flagged this invoice as abnormal",
     comparison.INVALID: "输入有误 — the submitted fields are not well-formed",
 }
+PARTLY_REVERSED = "部分红冲 — part of the invoice was reversed by a red-letter invoice; the rest still stands"
+
+
+def describe(outcome: str, status: str | None = None) -> str:
+    """The outcome for people; ``status`` is the registered invoice's, when known.
+
+    >>> describe("red_flushed", "partially_red_flushed")[:4]
+    '部分红冲'
+    """
+    if outcome == comparison.RED_FLUSHED and status == "partially_red_flushed":
+        return PARTLY_REVERSED
+    return DESCRIPTIONS.get(outcome, outcome)
 
 
 @dataclass
@@ -61,7 +73,7 @@ class Result:
 
     @property
     def description(self) -> str:
-        return DESCRIPTIONS[self.outcome]
+        return describe(self.outcome, self.invoice.status if self.invoice else None)
 
     @property
     def is_authentic(self) -> bool:

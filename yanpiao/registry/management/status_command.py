@@ -18,7 +18,10 @@ class StatusCommand(BaseCommand):
     def handle(self, *args, **options):
         key = InvoiceKey(normalize_text(options["code"]), normalize_text(options["number"]))
         try:
-            row = self.change(key, options["reason"])
+            row, changed = self.change(key, options["reason"])
         except services.RegistryError as exc:
             raise CommandError(str(exc), returncode=1) from None
-        self.stdout.write(f"invoice {key} is now {row.status}")
+        if changed:
+            self.stdout.write(f"invoice {key} is now {row.status}")
+        else:
+            self.stdout.write(f"invoice {key} was {row.status} already; nothing changed")

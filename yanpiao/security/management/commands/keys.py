@@ -41,12 +41,22 @@ class Command(BaseCommand):
         self._reencrypt()
 
     def _reencrypt(self):
-        def report(progress):
-            self.stdout.write(f"  {progress.table}: {progress.rows:,} rows re-encrypted")
+        reported: dict[str, int] = {}
+
+        def report(progress):  # a line when a batch re-encrypted something, not one per batch
+            if progress.rows != reported.get(progress.table, 0):
+                reported[progress.table] = progress.rows
+                self.stdout.write(f"  {progress.table}: {progress.rows:,} rows re-encrypted so far")
 
         results = rotation.reencrypt(on_batch=report)
-        total = sum(p.values for p in results)
-        self.stdout.write(f"re-encrypted {total:,} values in {len(results)} tables")
+        changed = [p for p in results if p.rows]
+        if not changed:
+            self.stdout.write("nothing to re-encrypt: every stored value is under the primary key")
+            return
+        for progress in changed:
+            self.stdout.write(f"{progress.table}: {progress.rows:,} rows, {progress.values:,} values")
+        total = sum(p.values for p in changed)
+        self.stdout.write(f"re-encrypted {total:,} values in {len(changed)} of {len(results)} tables")
 
 
 def _audit(keyset: str, key_id: int) -> None:

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 
 from yanpiao.fapiao import compare
 from yanpiao.fapiao.compare import Query
+from yanpiao.fapiao.findings import ERROR, errors
 from yanpiao.fapiao.types import NAMES
 from yanpiao.verification import services
 from yanpiao.verification.models import Channel
@@ -42,21 +43,23 @@ class Command(BaseCommand):
             type=options["type"],
         )
         result = services.verify(query, channel=Channel.CLI)
+        invalid = result.outcome == compare.INVALID
         if options["json"]:
             self.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
         else:
-            self.stdout.write(render_text(result))
-        if result.outcome == compare.INVALID:
-            for finding in result.findings:
-                if finding.severity == "error":
-                    self.stderr.write(f"yanpiao verify: {finding.field}: {finding.message}")
+            # The errors of invalid input go to standard error, once each.
+            self.stdout.write(render_text(result, with_errors=not invalid))
+        if invalid:
+            for finding in errors(result.findings):
+                self.stderr.write(f"yanpiao verify: {finding.field}: {finding.message}")
             raise SystemExit(EXIT_INVALID)
         if not result.is_authentic:
             raise SystemExit(EXIT_OTHER)
 
 
-def render_text(result: services.Result) -> str:
-    """The result for people: the outcome first, then what may be shown."""
+def render_text(result: services.Result, with_errors: bool = True) -> str:
+    """The result for people: the outcome first, then what may be shown (error findings unless
+    ``with_errors`` is false)."""
     lines = [result.description, f"outcome: {result.outcome}"]
     for difference in result.differences:
         if difference.registered is None:
@@ -66,7 +69,8 @@ def render_text(result: services.Result) -> str:
                 f"  differs: {difference.field}: registered {difference.registered!r}, submitted {difference.submitted!r}"
             )
     for finding in result.findings:
-        lines.append(f"  {finding.severity}: {finding.field}: {finding.message}")
+        if with_errors or finding.severity != ERROR:
+            lines.append(f"  {finding.severity}: {finding.field}: {finding.message}")
     invoice = result.invoice
     if invoice:
         lines += [
