@@ -113,9 +113,54 @@ def test_import_and_export(capsys, tmp_path):
 
 def test_void_and_flag_commands(capsys, register):
     invoice = register(type="32")
-    assert run(capsys, "void", "--number", invoice.number, "--reason", "test")[0] == 0
+    code, out, _ = run(capsys, "void", "--number", invoice.number, "--reason", "test")
+    assert code == 0 and out.strip() == f"invoice {invoice.number} is now voided"
+    code, out, _ = run(capsys, "void", "--number", invoice.number)
+    assert code == 0 and out.strip() == f"invoice {invoice.number} was voided already; nothing changed"
     code, _, err = run(capsys, "flag", "--number", invoice.number)
     assert code == 1 and "cannot become abnormal" in err
+
+
+def test_void_without_the_code_of_an_invoice_that_has_one_says_which_codes_match(capsys, register):
+    invoice = register(type="10")
+    code, _, err = run(capsys, "void", "--number", invoice.number)
+    assert code == 1 and invoice.code in err and "Traceback" not in err
+
+
+def test_invalid_input_is_reported_once(capsys):
+    code, out, err = run(capsys, "verify", "--number", "1234567", "--date", "2025-02-30", "--total", "1")
+    assert code == 2
+    assert err.count("number:") == 1 and err.count("issue_date:") == 1
+    assert "no such day" in err and "number" not in out.replace("verification", "")
+
+
+def test_a_partly_reversed_invoice_is_described_as_such(capsys, register):
+    original = register(type="32")
+    register(factories.red_letter(original, Decimal("0.5")))
+    code, out, _ = run(capsys, *verify_args(key_query(original)))
+    assert code == 1 and "outcome: red_flushed" in out and "部分红冲" in out
+
+
+def test_export_into_a_pipe_closed_early_ends_quietly(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
+    env["YANPIAO_HOME"] = str(tmp_path / "home")
+    filled = subprocess.run(
+        [sys.executable, "-m", "yanpiao.cli", "demo", "--invoices", "3000", "--users", "0"],
+        env=env,
+        capture_output=True,
+    )
+    assert filled.returncode == 0, filled.stderr
+    export = subprocess.Popen(
+        [sys.executable, "-m", "yanpiao.cli", "export"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    first = export.stdout.readline()
+    export.stdout.close()  # as `| head -1` does
+    code = export.wait(timeout=60)
+    assert json.loads(first)["number"]
+    assert code == cli.EXIT_PIPE_CLOSED and export.stderr.read() == b""
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from tests import factories
 from yanpiao.fapiao.invoice import InvoiceKey
 from yanpiao.registry import services
 from yanpiao.registry.models import Invoice, StatusChange
+from yanpiao.security.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -63,8 +64,15 @@ def test_voided_invoice_cannot_be_reversed_or_voided_again(register):
     services.void(original.key, "开错了")
     with pytest.raises(services.RegistryError, match="voided"):
         services.register(factories.red_letter(original))
-    services.void(original.key)  # already voided: nothing changes
+    again = services.void(original.key)  # already voided: nothing changes, and no second audit entry
+    assert not again.changed and again.invoice.status == "voided"
     assert StatusChange.objects.filter(invoice__number=original.number).count() == 1
+    assert (
+        AuditEntry.objects.filter(
+            action="registry.void", target=f"registry.invoice:{again.invoice.pk}"
+        ).count()
+        == 1
+    )
     with pytest.raises(services.RegistryError, match="cannot become abnormal"):
         services.flag_abnormal(original.key)
 
@@ -72,6 +80,14 @@ def test_voided_invoice_cannot_be_reversed_or_voided_again(register):
 def test_void_of_an_unknown_invoice_is_refused():
     with pytest.raises(services.RegistryError, match="no invoice"):
         services.void(InvoiceKey("", "26112000000000000001"))
+
+
+def test_void_without_the_code_names_the_codes_that_have_the_number(register):
+    invoice = register(type="04")
+    with pytest.raises(services.RegistryError) as refused:
+        services.void(InvoiceKey("", invoice.number))
+    assert f"have the 发票代码 {invoice.code}" in str(refused.value)
+    assert services.void(InvoiceKey(invoice.code, invoice.number)).changed
 
 
 def test_future_invoice_is_refused():

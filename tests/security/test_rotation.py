@@ -66,6 +66,12 @@ def test_the_command_rotates_and_reencrypts(capsys):
     call_command("keys", "rotate")
     out = capsys.readouterr().out
     assert "new primary key" in out and "re-encrypted" in out
+    assert len(out.splitlines()) == len(set(out.splitlines()))  # no line said twice
+    call_command("keys", "reencrypt")
+    assert (
+        capsys.readouterr().out.strip()
+        == "nothing to re-encrypt: every stored value is under the primary key"
+    )
     assert rotation.stale_values() == 0
     assert registry.get_invoice(invoice.key) == invoice
 

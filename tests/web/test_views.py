@@ -37,3 +37,16 @@ def test_form_reports_missing_fields(client):
 
 def test_healthz(client):
     assert client.get("/healthz").json() == {"status": "ok", "database": "ok"}
+
+
+def test_healthz_tells_no_one_why_the_database_failed(client, monkeypatch, caplog):
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+    def broken(self):
+        raise RuntimeError("password authentication failed for user secret_admin")
+
+    monkeypatch.setattr(BaseDatabaseWrapper, "cursor", broken)
+    answer = client.get("/healthz")
+    assert answer.status_code == 503
+    assert answer.json() == {"status": "error", "database": "unavailable"}
+    assert "secret_admin" not in answer.content.decode() and "secret_admin" in caplog.text
