@@ -418,3 +418,153 @@ def build_einvoice_xml(
     signature = ET.SubElement(root, "TaxBureauSignature")
     ET.SubElement(signature, "SignatureValue").text = signature_hex + "&MjAyNjA2MDQ="
     return b'<?xml version="1.0" encoding="utf-8" standalone="yes"?>\n' + ET.tostring(root, encoding="utf-8")
+
+
+# --- XBRL electronic vouchers (财政部 电子凭证会计数据标准) ---------------------------------------
+
+XBRL_NS = "http://www.xbrl.org/2003/instance"
+# Facts of a 增值税电子普通发票 voucher (inv_ord_issuer_…), invented parties; text in CDATA as real ones.
+XBRL_ORDINARY = {
+    "TypeOfInvoice": "增值税电子普通发票",
+    "CodeOfInvoice": "033002000211",
+    "NumberOfInvoice": "83089648",
+    "DateOfIssue": "2021-08-12",
+    "IdentifyingCode": "16197833567414507416",
+    "NumberOfInvoiceMachine": "927000236092",
+    "NameOfPurchaser": "江苏示例新材料有限公司",
+    "TaxpayerIdentificationNumberUnifiedSocialCreditCodeOfPurchaser": "91320115MA202UKD7X",
+    "NameOfSeller": "兰溪市示例餐厅",
+    "TaxpayerIdentificationNumberUnifiedSocialCreditCodeOfSeller": "92330781MA2EDMFU50",
+    "AddressPhoneNumberOfSeller": "兰溪市丹溪大道1055号 057988222001",
+    "TotalAmountExcludingTax": "510.68",
+    "TotalTaxAmount": "15.32",
+    "TaxIncludedAmountInFigures": "526.00",
+    "TaxIncludedAmountInWords": "伍佰贰拾陆圆整",
+    "Issuer": "管理员",
+}
+XBRL_ORDINARY_LINE = {
+    "NameOfTaxableGoodsOrServices": "*餐饮服务*餐费",
+    "QuantityOfGoodsOrServices": "1",
+    "UnitPriceOfGoodsOrServices": "510.679612",
+    "AmountExcludingTax": "510.68",
+    "TaxRate": "0.03",
+    "TaxAmount": "15.32",
+}
+# A 电子发票（铁路电子客票） voucher (rai_issuer_…): the ticket number, travel date and departure time
+# are the trip's, not the invoice's.
+XBRL_RAILWAY = {
+    "TypeOfVoucher": "电子发票（铁路电子客票）",
+    "ElectronicInvoiceRailwayETicketNumber": "24119100000012345678",
+    "ETicketNumber": "E012345678901234567890",
+    "DateOfIssue": "2024-07-02",
+    "TravelDate": "2024-07-05",
+    "DepartureTime": "08:15",
+    "DepartureStation": "北京南",
+    "DestinationStation": "上海虹桥",
+    "TrainNumber": "G1",
+    "Fare": "553.00",
+    "TotalAmountExcludingTax": "507.34",
+    "TaxRate": "0.09",
+    "TaxAmount": "45.66",
+    "Name": "张*",
+    "NameOfPurchaser": "北京示例科技有限公司",
+    "UnifiedSocialCreditCodeOfPurchaser": "91110108690017781B",
+}
+
+
+def xbrl_instance(facts: dict[str, str], lines: list[dict[str, str]] = (), prefix: str = "inv") -> bytes:
+    """An XBRL instance: one context, one CNY unit, facts in a taxonomy namespace, text in CDATA."""
+    taxonomy = f"http://xbrl.mof.gov.cn/taxonomy/2021-09-30/{prefix}"
+
+    def fact(name: str, value: str) -> str:
+        return f'<{prefix}:{name} contextRef="c1"><![CDATA[{value}]]></{prefix}:{name}>'
+
+    body = "".join(fact(name, value) for name, value in facts.items())
+    for line in lines:
+        inner = "".join(fact(name, value) for name, value in line.items())
+        body += f"<{prefix}:InformationOfTaxableGoodsOrServicesDetailItemsTuple>{inner}"
+        body += f"</{prefix}:InformationOfTaxableGoodsOrServicesDetailItemsTuple>"
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<xbrli:xbrl xmlns:xbrli="{XBRL_NS}" '
+        f'xmlns:{prefix}="{taxonomy}" xmlns:iso4217="http://www.xbrl.org/2003/iso4217">'
+        '<xbrli:context id="c1"><xbrli:entity><xbrli:identifier scheme="http://www.mof.gov.cn">'
+        "92330781MA2EDMFU50</xbrli:identifier></xbrli:entity><xbrli:period><xbrli:instant>2021-08-12"
+        '</xbrli:instant></xbrli:period></xbrli:context><xbrli:unit id="CNY"><xbrli:measure>iso4217:CNY'
+        f"</xbrli:measure></xbrli:unit>{body}</xbrli:xbrl>"
+    ).encode()
+
+
+def build_xbrl_ofd(instance: bytes, name: str, attachment_format: str = "xbrl", page_texts=()) -> bytes:
+    """An OFD whose only invoice data is an XBRL attachment (the page holds a list or a picture)."""
+    attachments = _ofd("Attachments")
+    attachment = _ofd("Attachment", attachments, ID="1", Name=name, Format=attachment_format, Visible="false")
+    _ofd("FileLoc", attachment, name)
+    return zip_entries(
+        {
+            "OFD.xml": _ofd_xml({}, signatures=False),
+            "Doc_0/Document.xml": _document("1", tags=False, attachments=True),
+            "Doc_0/PublicRes.xml": _xml(_ofd("Res")),
+            "Doc_0/Tpls/Tpl_0/Content.xml": _content([], image=False, template=False),
+            "Doc_0/Pages/Page_0/Content.xml": _content(list(page_texts), image=False),
+            "Doc_0/Attachs/Attachments.xml": _xml(attachments),
+            f"Doc_0/Attachs/{name}": instance,
+        }
+    )
+
+
+def build_page_text_ofd(
+    amount: str = "4197.17", total: str = "4449.00", custom_datas: dict | None = None
+) -> bytes:
+    """A 数电 OFD with neither CustomTag nor attachment: the key in CustomDatas, amounts only printed.
+
+    TextObjects carry boundaries in mm like the real 2024 layout (labels in the template).
+    """
+    labels = [
+        ("1", "电子发票（增值税专用发票）", "72 8 58 8"),
+        ("2", "发票号码：", "154 11 16 4"),
+        ("3", "开票日期：", "154 17 16 4"),
+        ("4", "项目名称", "15 52.8 14 4"),
+        ("5", "金额", "137 52.8 7 4"),
+        ("6", "税率/征收率", "158 52.8 17 4"),
+        ("7", "税额", "188 52.8 7 4"),
+        ("8", "合", "22 91 4 4"),
+        ("9", "计", "36 91 4 4"),
+        ("10", "价税合计（大写）", "15 98.4 26 4"),
+        ("11", "（小写）", "150 98.4 13 4"),
+    ]
+    values = [
+        ("101", DIGITAL["number"], "170 11 35 4"),
+        ("102", DIGITAL["issue_date"], "170 17 30 4"),
+        ("103", "*信息技术服务*技术服务费", "5 56.1 38 4"),
+        ("104", amount, "138 56.1 14 4"),
+        ("105", "6%", "163 56.1 6 4"),
+        ("106", "251.83", "190 56.1 12 4"),
+        ("107", "¥", "132 91 3 4"),
+        ("108", amount, "136 91 16 4"),
+        ("109", "¥", "186 91 3 4"),
+        ("110", "251.83", "190 91 14 4"),
+        ("111", "肆仟肆佰肆拾玖圆整", "63 98.2 40 4"),
+        ("112", "¥", "186 97.9 3 5"),
+        ("113", total, "190 97.9 14 5"),
+    ]
+
+    def content(texts, template: bool) -> bytes:
+        root = _ofd("Page")
+        if template:
+            _ofd("Template", root, TemplateID="1", ZOrder="Background")
+        layer = _ofd("Layer", _ofd("Content", root), ID="9000")
+        for object_id, text, boundary in texts:
+            text_object = _ofd("TextObject", layer, ID=object_id, Boundary=boundary, Font="1", Size="3.175")
+            _ofd("TextCode", text_object, text, X="0", Y="3")
+        return _xml(root)
+
+    datas = {"发票号码": DIGITAL["number"], "开票日期": DIGITAL["issue_date"], **(custom_datas or {})}
+    return zip_entries(
+        {
+            "OFD.xml": _ofd_xml(datas, signatures=False),
+            "Doc_0/Document.xml": _document(PAGE_ID, tags=False, attachments=False),
+            "Doc_0/PublicRes.xml": _xml(_ofd("Res")),
+            "Doc_0/Tpls/Tpl_0/Content.xml": content(labels, template=False),
+            "Doc_0/Pages/Page_0/Content.xml": content(values, template=True),
+        }
+    )

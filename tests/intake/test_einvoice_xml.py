@@ -218,3 +218,12 @@ def test_normalisers():
     assert (
         einvoice_xml.issue_date("2026-13-01") is None and einvoice_xml.issue_date("20260601") == "2026-06-01"
     )
+
+
+def test_an_xml_made_out_to_a_test_party_is_a_specimen_error():
+    data = build_einvoice_xml().replace("无锡示例农产品集团有限公司".encode(), "测试购方企业".encode())
+    [candidate] = einvoice_xml.read(data).candidates
+    assert [(f.rule, f.field, f.severity) for f in candidate.findings] == [
+        ("document.specimen", "document", "error")
+    ]
+    assert candidate.refused

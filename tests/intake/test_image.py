@@ -21,6 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw, ImageFont
 
+from tests import factories
+from tests.support.photo import renders_cjk, simulate_photo, turned, without_qr
 from yanpiao.intake import image, ocr, qr_image, reader
 from yanpiao.intake.candidate import Extraction
 from yanpiao.intake.limits import Limits, RefusedDocument
@@ -291,3 +293,43 @@ def test_damaged_images_are_read_or_refused_never_crash(cut, flips, truncate):
             assert refused.reason in ("malformed", "not_invoice", "too_large", "not_supported")
         else:
             assert isinstance(result, Extraction)
+
+
+# --- photos taken sideways or upside down -----------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not renders_cjk(), reason="pdfium draws no Chinese without a CJK font (Debian: fonts-wqy-zenhei)"
+)
+@pytest.mark.parametrize("degrees", [90, 180, 270])
+def test_a_turned_photo_without_its_qr_code_is_read_upright_by_ocr(degrees):
+    invoice = factories.invoice("10")
+    photo = turned(without_qr(simulate_photo(invoice, seed=1)), degrees)
+    [candidate] = image.read(photo).candidates
+    assert candidate.qr == {}
+    read = {name: candidate.get(name) for name in ("code", "number", "issue_date", "check_code")}
+    assert read == {
+        "code": invoice.code,
+        "number": invoice.number,
+        "issue_date": "2025-03-07",
+        "check_code": invoice.check_code,
+    }
+    assert candidate.sources["number"] == "ocr"
+
+
+@pytest.mark.parametrize(("degrees", "expected"), [(0, 0), (90, 270), (180, 180), (270, 90)])
+def test_the_orientation_of_a_page_comes_from_its_text_lines(degrees, expected):
+    upright = Image.open(io.BytesIO(simulate_photo(factories.invoice("32"), seed=2)))
+    assert ocr.orientation(upright.rotate(degrees, expand=True)) == expected
+
+
+def test_the_boxes_of_a_tilted_photo_are_levelled():
+    line = [(0.0, 100.0), (400.0, 121.0), (399.0, 141.0), (-1.0, 120.0)]  # 3° down to the right
+    boxes = [
+        ocr.TextBox("发票号码", 0, 100, 400, 141, 1.0, tuple((x, y + 60 * i) for x, y in line))
+        for i in range(3)
+    ]
+    assert round(ocr.skew(boxes)) == 3
+    levelled = ocr.deskew(boxes, 800, 600)
+    assert all(box.y1 - box.y0 < 25 for box in levelled)  # each box as thick as its line, not its slant

@@ -6,7 +6,19 @@ from yanpiao.intake import ofd
 from yanpiao.intake.limits import Limits, RefusedDocument
 from yanpiao.intake.reader import extract
 
-from .conftest import DIGITAL_QR, build_digital_ofd, build_original_ofd, qr_png, zip_entries
+from .conftest import (
+    DIGITAL_QR,
+    XBRL_ORDINARY,
+    XBRL_ORDINARY_LINE,
+    XBRL_RAILWAY,
+    build_digital_ofd,
+    build_original_ofd,
+    build_page_text_ofd,
+    build_xbrl_ofd,
+    qr_png,
+    xbrl_instance,
+    zip_entries,
+)
 
 TEST_CA = b"\x0c\x14" + "税务测试CA2(SM2)".encode()  # the issuer CN as the test sample's DER has it
 
@@ -232,3 +244,98 @@ def test_a_damaged_optional_part_is_skipped_with_a_warning():
     extraction = ofd.read(build_digital_ofd(extra={"Doc_0/Tags/CustomTag.xml": b"<root><InvoiceNo>"}))
     assert extraction.candidates[0].fields["total"] == "4449.00"  # from the QR code
     assert [f.rule for f in extraction.findings] == ["ofd.part_unreadable"]
+
+
+# --- XBRL vouchers: the only place of invoice data in some OFDs --------------------------------------
+
+
+def test_an_ordinary_invoice_voucher_is_read_from_its_xbrl_attachment():
+    instance = xbrl_instance(XBRL_ORDINARY, [XBRL_ORDINARY_LINE])
+    c = read_one(build_xbrl_ofd(instance, "inv_ord_issuer_20210812_03300200021183089648.xml"))
+    f = c.fields
+    assert (f["code"], f["number"], f["issue_date"], f["check_code"]) == (
+        "033002000211",
+        "83089648",
+        "2021-08-12",
+        "16197833567414507416",
+    )
+    assert (f["amount"], f["tax"], f["total"], f["total_in_words"]) == (
+        "510.68",
+        "15.32",
+        "526.00",
+        "伍佰贰拾陆圆整",
+    )
+    assert f["buyer"] == {"name": "江苏示例新材料有限公司", "tax_id": "91320115MA202UKD7X"}
+    assert f["seller"]["address"] == "兰溪市丹溪大道1055号" and f["seller"]["phone"] == "057988222001"
+    assert f["items"] == [
+        {
+            "name": "*餐饮服务*餐费",
+            "quantity": "1",
+            "unit_price": "510.679612",
+            "amount": "510.68",
+            "tax_rate": "0.03",
+            "tax": "15.32",
+        }
+    ]
+    assert {c.sources[name] for name in ("number", "total", "buyer.name")} == {"xml"}
+    assert f["type"] == "10" and c.has_key and c.findings == []
+
+
+def test_a_railway_e_ticket_voucher_gives_the_invoice_number_and_date_not_the_tickets():
+    c = read_one(
+        build_xbrl_ofd(xbrl_instance(XBRL_RAILWAY, prefix="rai"), "rai_issuer_20240702_1.xml", "xml")
+    )
+    f = c.fields
+    assert (f["number"], f["issue_date"]) == ("24119100000012345678", "2024-07-02")
+    assert (f["total"], f["amount"], f["tax"]) == ("553.00", "507.34", "45.66")
+    assert f["buyer"] == {"name": "北京示例科技有限公司", "tax_id": "91110108690017781B"}
+    assert f["type"] == "32" and ("document.railway_e_ticket", "type") in rules(c)
+    query = c.query()
+    assert (query.number, str(query.issue_date), str(query.total)) == (
+        "24119100000012345678",
+        "2024-07-02",
+        "553.00",
+    )
+    assert not c.refused
+
+
+def test_an_xbrl_attachment_with_a_dtd_is_refused():
+    instance = b'<!DOCTYPE x [<!ENTITY a "b">]>' + xbrl_instance(XBRL_ORDINARY)[38:]
+    with pytest.raises(RefusedDocument) as refused:
+        read_one(build_xbrl_ofd(instance, "inv_ord_issuer_1.xml"))
+    assert refused.value.reason == "unsafe"
+
+
+# --- the printed page as the last place ----------------------------------------------------------------
+
+
+def test_without_tags_or_attachments_the_amounts_are_read_from_the_printed_page():
+    c = read_one(build_page_text_ofd())
+    f = c.fields
+    assert (f["number"], f["issue_date"], f["type"]) == ("24112000000048542163", "2024-05-28", "31")
+    assert (f["amount"], f["tax"], f["total"]) == ("4197.17", "251.83", "4449.00")
+    assert {c.sources[name] for name in ("amount", "tax", "total")} == {"text"}
+    assert f["items"] == [
+        {"name": "*信息技术服务*技术服务费", "amount": "4197.17", "tax_rate": "0.06", "tax": "251.83"}
+    ]
+    assert c.has_key and c.findings == []
+
+
+def test_a_printed_amount_that_differs_from_the_custom_datas_is_reported_from_the_page_too():
+    c = read_one(build_page_text_ofd(custom_datas={"合计金额": "4197.17"}, amount="5197.17"))
+    assert c.fields["amount"] == "4197.17" and c.sources["amount"] == "xml"
+    assert ("consistency.ofd_data", "amount") in rules(c)
+
+
+# --- specimens and test parties ---------------------------------------------------------------------
+
+
+def test_an_ofd_made_out_to_a_test_party_is_an_error():
+    c = read_one(build_digital_ofd(printed={"buyer_name": "测试购方企业"}))
+    [specimen] = [f for f in c.findings if f.rule == "document.specimen"]
+    assert (specimen.field, specimen.severity) == ("document", "error") and c.refused
+
+
+def test_a_company_whose_name_holds_testing_is_no_test_party():
+    c = read_one(build_digital_ofd())  # its buyer is 海南测试云服科技有限公司
+    assert not c.refused

@@ -469,3 +469,20 @@ def test_pair_matches_qr_codes_by_number():
     merged = printed.pair([first], [candidate_from_payload(second_payload), candidate_from_payload(PAYLOAD)])
     assert [c.get("number") for c in merged] == ["26427000000375586818", "26442000004359167806"]
     assert merged[0].qr["total"] == "10.70"
+
+
+def test_the_title_is_found_anywhere_in_the_header_band():
+    page = printed.Page(
+        [box("税务代开", 20, 10, 30), box("电子发票（普通发票）", 200, 70, 16), box("发票号码：", 430, 30)],
+        595,
+        397,
+    )
+    assert printed.title(page) == "电子发票(普通发票)"  # not the larger 税务代开 mark
+    assert printed.invoice_type(page) == "32"
+
+
+def test_a_title_in_the_header_band_decides_the_type_before_one_quoted_below():
+    page = printed.Page(
+        [box("电子发票（普通发票）", 160, 25, 16), box("原增值税专用发票已作废", 40, 330)], 595, 397
+    )
+    assert printed.invoice_type(page) == "32"

@@ -70,3 +70,20 @@ def test_the_real_invoices_are_consistent(row):
     assert others == []
     if row["format"] == "OFD":
         assert candidate.qr["number"] == row["number"]
+
+
+PNG_QR = {
+    "ofd/CoderWanFeng__examples__dev__ofd__suzhou.ofd": "01,32,,24322000000400497801,456.00,20241017,,A90B",
+    "ofd/sssxyd__learning__fapiao.ofd": "01,31,,24412000000243455703,180.00,20241231,,9F9C",
+}
+
+
+@pytest.mark.parametrize("name", sorted(PNG_QR))
+def test_a_qr_code_embedded_as_a_png_image_is_decoded(name):
+    if not (REAL / name).is_file():
+        pytest.skip("../shared/samples/real is absent (a user's fresh clone)")
+    [candidate] = extract((REAL / name).read_bytes()).candidates
+    number, total, date = PNG_QR[name].split(",")[3:6]
+    assert candidate.qr["number"] == number and candidate.qr["total"] == total
+    assert candidate.qr["issue_date"] == f"{date[:4]}-{date[4:6]}-{date[6:]}"
+    assert candidate.sources["number"] != "qr"  # the document's own data agrees with its QR code

@@ -19,6 +19,7 @@ the QR code is what carries the key fields.
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import random
@@ -180,4 +181,35 @@ def _jpeg(photo: np.ndarray, quality: int) -> bytes:
     return out.getvalue()
 
 
-__all__ = ["simulate_photo"]
+def without_qr(photo: bytes) -> bytes:
+    """The photo with its QR corner (the top-left quarter of its width, third of its height) painted
+    white, so that only OCR can read it."""
+    from PIL import ImageDraw
+
+    image = Image.open(io.BytesIO(photo)).convert("RGB")
+    width, height = image.size
+    ImageDraw.Draw(image).rectangle([0, 0, width // 4, height // 3], fill="white")
+    return _jpeg(np.asarray(image), 85)
+
+
+def turned(photo: bytes, degrees: int) -> bytes:
+    """The photo turned counter-clockwise, as a phone held sideways or upside down stores it (no EXIF)."""
+    image = Image.open(io.BytesIO(photo)).rotate(degrees, expand=True)
+    return _jpeg(np.asarray(image.convert("RGB")), 90)
+
+
+@functools.cache
+def renders_cjk() -> bool:
+    """Whether pdfium draws Chinese here (a CJK font such as Debian's fonts-wqy-zenhei is installed)."""
+    from reportlab.pdfgen import canvas
+
+    out = io.BytesIO()
+    pdf = canvas.Canvas(out, pagesize=(80, 40))
+    pdf.setFont("STSong-Light", 24)
+    pdf.drawString(10, 10, "发票")
+    pdf.showPage()
+    pdf.save()
+    return bool((_render(out.getvalue(), 72) < 128).any())
+
+
+__all__ = ["renders_cjk", "simulate_photo", "turned", "without_qr"]

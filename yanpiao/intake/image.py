@@ -7,9 +7,10 @@ photo taken sideways reads upright.
 
 The QR code (:mod:`yanpiao.intake.qr_image`) gives the key fields; OCR
 (:mod:`yanpiao.intake.ocr` + :mod:`yanpiao.intake.printed`) gives the printed content and,
-when there is no QR code, the key fields too.  Before OCR the picture is turned upright when
-its text lines say it lies sideways or upside down (:func:`yanpiao.intake.ocr.orientation`),
-and the boxes of a tilted photo are levelled (:func:`yanpiao.intake.ocr.deskew`).  An image with neither an invoice QR code
+when there is no QR code, the key fields too.  A page whose OCR shows no invoice is turned
+upright and read again when its text lines say it lies sideways or upside down
+(:func:`yanpiao.intake.ocr.orientation`, a cheap check, so upright photos pay nothing for it);
+the boxes of a tilted photo are levelled (:func:`yanpiao.intake.ocr.deskew`).  An image with neither an invoice QR code
 nor a recognisable printed invoice is refused as ``not_invoice``.
 """
 
@@ -115,14 +116,20 @@ def candidates_from_picture(
     qr_candidates = [c for c in map(_qr_candidate, payloads) if c is not None]
     if qr_candidates and not ocr_content:
         return qr_candidates, ""
-    turn = ocr.orientation(picture)
-    if turn:
-        picture = picture.rotate(turn, expand=True)
-    page = printed.Page(_ocr_boxes(picture), picture.width, picture.height)
-    text = printed.parse_page(page, OCR)
+    page, text = _read_printed(picture)
+    if not printed.looks_like_invoice(text):
+        # Upright photos pay nothing for this: only a page that reads as no invoice is checked.
+        turn = ocr.orientation(picture)
+        if turn:
+            page, text = _read_printed(picture.rotate(turn, expand=True))
     is_invoice = printed.looks_like_invoice(text) and not printed.not_invoice_title(printed.title(page))
     texts = [text] if is_invoice or (qr_candidates and text.fields) else []
     return printed.pair(texts, qr_candidates), printed.describe(page)
+
+
+def _read_printed(picture: Any) -> tuple[printed.Page, Candidate]:
+    page = printed.Page(_ocr_boxes(picture), picture.width, picture.height)
+    return page, printed.parse_page(page, OCR)
 
 
 def _ocr_boxes(picture: Any) -> list[ocr.TextBox]:

@@ -230,21 +230,30 @@ def _rate(text: str) -> str | None:
 # --- key fields -------------------------------------------------------------------------------
 
 NOT_INVOICE_TITLES = ("收款凭证", "货票", "收据", "对账单", "行程单")
+HEADER_BAND = 0.3  # of the page's height: where titles, numbers and dates are printed
 
 
 def invoice_type(page: Page) -> str | None:
-    """The type code from the title (:mod:`yanpiao.fapiao.formats.titles`), wherever the page prints it.
+    """The type code from the title (:mod:`yanpiao.fapiao.formats.titles`): in the header band, else
+    wherever the page prints it.
 
     An e-普票 with a 通行费 mark near the top, 通行费 columns (车牌号, 通行日期) is a toll invoice (14).
     """
     marks = [w.text for w in page.top_words(0.2)]
     if "车牌号" in page.compact and "通行日期" in page.compact:
         marks.append(titles.TOLL_MARK)
-    return titles.read_type(page.compact, marks) or None
+    header = compact("".join(row.text() for row in page.rows if row.cy <= page.height * HEADER_BAND))
+    return titles.read_type(header, marks) or titles.read_type(page.compact, marks) or None
 
 
 def title(page: Page) -> str:
-    """The largest line of text in the top quarter of the page: the document's title."""
+    """The document's title: an invoice title anywhere in the header band (代开 invoices print a
+    税务代开 mark and move things about), else the largest line of text in the top quarter."""
+    for row in page.rows:
+        if row.cy <= page.height * HEADER_BAND:
+            for run in runs(row.words, 2 * page.line):
+                if titles.read_type(text := compact(join_words(run))):
+                    return text
     top = [w for w in page.top_words(0.25) if re.search(r"[\u4e00-\u9fff]", w.text)]
     if not top:
         return ""
