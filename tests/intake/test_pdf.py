@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime
 import io
+import re
 import statistics
 import time
+from pathlib import Path
 from unittest import mock
 
 import pypdf
+import pypdfium2 as pdfium
 import pytest
 import segno
 from hypothesis import HealthCheck, given, settings
@@ -20,6 +23,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
+from tests import factories
 from yanpiao.intake import ocr, pdf, reader
 from yanpiao.intake.candidate import Extraction
 from yanpiao.intake.limits import Limits, RefusedDocument
@@ -399,3 +403,42 @@ def test_damaged_pdfs_are_read_or_refused_never_crash(cut, flips, truncate):
             assert refused.reason in ("malformed", "not_invoice", "too_large", "not_supported", "encrypted")
         else:
             assert isinstance(result, Extraction)
+
+
+# --- a text layer without Unicode: read the rendered page by OCR -------------------------------------
+
+ZENHEI = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
+
+
+def unmapped_pdf(invoice) -> bytes:
+    """The invoice's page drawn in an embedded TrueType font whose ToUnicode map is taken out, as some
+    producers write them: the glyphs render, but pdfium extracts control characters for the Chinese."""
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    from yanpiao.documents import layout
+
+    pdfmetrics.registerFont(TTFont("ZenHei", str(ZENHEI), subfontIndex=0))
+    page = layout.page_for(invoice)
+    out = io.BytesIO()
+    pdf_canvas = canvas.Canvas(out, pagesize=(layout.PAGE_WIDTH * mm, layout.PAGE_HEIGHT * mm), invariant=1)
+    for text in page.texts:
+        pdf_canvas.setFont("ZenHei", text.size * mm)
+        pdf_canvas.drawString(text.x * mm, (layout.PAGE_HEIGHT - text.y - text.baseline) * mm, text.text)
+    pdf_canvas.showPage()
+    pdf_canvas.save()
+    return re.sub(rb"/ToUnicode \d+ 0 R", lambda m: b" " * len(m.group(0)), out.getvalue())
+
+
+@pytest.mark.skipif(not ZENHEI.is_file(), reason=f"the test PDF embeds {ZENHEI} (Debian: fonts-wqy-zenhei)")
+def test_a_text_layer_without_unicode_is_read_by_ocr_from_the_rendered_page():
+    invoice = factories.invoice("32")
+    data = unmapped_pdf(invoice)
+    layer = pdfium.PdfDocument(data)[0].get_textpage().get_text_range()
+    assert "发票" not in layer and "\x01" in layer  # the trap: the labels are gone from the text layer
+    [candidate] = reader.extract(data).candidates
+    assert (candidate.get("number"), candidate.get("issue_date"), candidate.get("total")) == (
+        invoice.number,
+        "2025-03-07",
+        str(invoice.total),
+    )
+    assert candidate.sources["number"] == "ocr" and candidate.qr == {}

@@ -9,8 +9,9 @@ truncated or unparseable one as ``malformed``; more pages than ``limits.max_pdf_
    :func:`yanpiao.intake.printed.parse`;
 2. the QR code, from the page's embedded images first (e-invoices embed it as a small
    image: decoding it takes a millisecond), else from a render of the page;
-3. a page without a text layer (a scan), or whose few words show no invoice over a page-wide
-   image, goes through the image path: render, QR, OCR.
+3. a page without a text layer (a scan), whose text layer is unreadable (glyphs without a
+   Unicode map: control, private-use or replacement characters, :func:`unreadable`), or whose
+   few words show no invoice over a page-wide image, goes through the image path: render, QR, OCR.
 
 Text extraction needs no fonts; only rendering CJK text does, and nothing here reads text
 from a render except the OCR of scanned pages, whose text is pixels anyway.  Every image
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import math
 import threading
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,6 +51,9 @@ MIN_TEXT_CHARS = 20
 # An image covering this share of a page whose text shows no invoice is a scan to read by OCR.
 SCAN_COVERAGE = 0.5
 MAX_IMAGES_DECODED = 12  # per page
+# Characters of a text layer whose glyphs have no Unicode: control, private-use, unassigned, surrogate.
+UNMAPPED = frozenset({"Cc", "Co", "Cn", "Cs"})
+UNREADABLE_SHARE = 0.15  # of a page's characters unmapped: its text is read from a render, by OCR
 _LINE_BREAKS = "\r\n"
 
 
@@ -141,7 +146,7 @@ def _layer_and_qr(page: pdfium.PdfPage, limits: Limits) -> _Page:
     width, height = page.get_size()
     words = list(_words(page, width, height))
     payloads, covered = _embedded_payloads(page, limits)
-    if sum(len(w.text) for w in words) < MIN_TEXT_CHARS:
+    if sum(len(w.text) for w in words) < MIN_TEXT_CHARS or unreadable(words):
         return _Page([], picture=_render(page, OCR_RENDER_SCALE, limits), payloads=payloads)
     layout = printed.Page(words, width, height)
     text = printed.parse_page(layout, TEXT)
@@ -155,6 +160,20 @@ def _layer_and_qr(page: pdfium.PdfPage, limits: Limits) -> _Page:
     qr_candidates = [c for c in map(_qr_candidate, payloads) if c is not None]
     texts = [text] if invoice_text or (qr_candidates and text.fields) else []
     return _Page(printed.pair(texts, qr_candidates), printed.describe(layout))
+
+
+def unreadable(words: list[TextBox]) -> bool:
+    """A text layer whose glyphs have no Unicode map: pdfium gives control, private-use or replacement
+    characters where the page shows Chinese (digits often survive, labels do not).
+
+    >>> unreadable([TextBox("\\x01\\x04\\x0526427000000375586818", 0, 0, 1, 1), TextBox("\\x06\\x07\\x08", 0, 0, 1, 1)])
+    True
+    >>> unreadable([TextBox("发票号码：26427000000375586818", 0, 0, 1, 1)])
+    False
+    """
+    chars = [char for word in words for char in word.text if not char.isspace()]
+    bad = sum(1 for char in chars if char == "\ufffd" or unicodedata.category(char) in UNMAPPED)
+    return bad > UNREADABLE_SHARE * len(chars)
 
 
 def _qr_candidate(payload: str) -> Candidate | None:
