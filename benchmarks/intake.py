@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/intake.py [--documents 40]
 
 Documents are rendered from demo invoices by :mod:`yanpiao.documents` (PDF, OFD, 数电 XML) and
-the test suite's photo simulator plus a photo-like image without a readable QR code (OCR fallback).  The
+the test suite's photo simulator plus a photo-like image without a readable QR code (OCR fallback),
+also upside down (ocr-180: OCR, orientation, OCR again).  The
 baseline renders PDF page 1 with pypdfium2 and decodes its QR with zxing-cpp, nothing else.
 Targets on this machine: PDF ≤ 50 ms, OFD ≤ 20 ms, XML ≤ 5 ms, photo ≤ 150 ms, OCR ≤ 3 s.
 """
@@ -34,20 +35,6 @@ def qr_only_baseline(pdf_bytes: bytes) -> list:
     return zxingcpp.read_barcodes(image)
 
 
-def without_qr(photo: bytes) -> bytes:
-    """The photo with its QR corner painted over, so that only OCR can read it."""
-    import io
-
-    from PIL import Image, ImageDraw
-
-    image = Image.open(io.BytesIO(photo)).convert("RGB")
-    width, height = image.size
-    ImageDraw.Draw(image).rectangle([0, 0, width // 4, height // 3], fill="white")
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=85)
-    return out.getvalue()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--documents", type=int, default=40)
@@ -55,7 +42,7 @@ def main() -> None:
     args = parser.parse_args()
     django_on(None)
 
-    from tests.support.photo import simulate_photo
+    from tests.support.photo import simulate_photo, turned, without_qr
     from yanpiao.demo.generator import generate
     from yanpiao.documents.einvoice_xml import render_xml
     from yanpiao.documents.ofd import render_ofd
@@ -77,6 +64,7 @@ def main() -> None:
         "photo": [simulate_photo(pdf, seed=i) for i, pdf in enumerate(pdfs)],
     }
     documents["ocr"] = [without_qr(photo) for photo in documents["photo"][: args.ocr_documents]]
+    documents["ocr-180"] = [turned(photo, 180) for photo in documents["ocr"]]
 
     started = time.perf_counter()
     ocr.recognise(__import__("numpy").zeros((32, 32, 3), dtype="uint8"))

@@ -58,7 +58,9 @@ def bypassing_triggers():
 def record_some(count=5):
     return [
         audit.record(
-            audit.Action.VERIFICATION_CREATE, target=f"verification.verification:{n}", detail={"outcome": "authentic"}
+            audit.Action.VERIFICATION_CREATE,
+            target=f"verification.verification:{n}",
+            detail={"outcome": "authentic"},
         )
         for n in range(count)
     ]
@@ -326,7 +328,11 @@ def test_signup_is_recorded_without_the_address(alice):
 def test_login_is_recorded(client, alice):
     client.force_login(alice)
     entry = audit.tail(1)[0]
-    assert (entry.action, entry.actor_id, entry.target) == ("account.login", alice.pk, f"accounts.user:{alice.pk}")
+    assert (entry.action, entry.actor_id, entry.target) == (
+        "account.login",
+        alice.pk,
+        f"accounts.user:{alice.pk}",
+    )
 
 
 def test_failed_login_is_recorded_by_blind_index_only(alice):

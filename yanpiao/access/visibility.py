@@ -42,10 +42,6 @@ def is_staff(user) -> bool:
     return signed_in(user) and user.has_staff_role
 
 
-def is_admin(user) -> bool:
-    return signed_in(user) and user.is_admin
-
-
 # --- verifications -----------------------------------------------------------------------------
 
 

@@ -296,7 +296,7 @@ def region_name(invoice: Invoice) -> str:
 
 
 def title(invoice: Invoice) -> str:
-    """The printed title (:mod:`yanpiao.fapiao.formats.titles`): 数电 titles alone, older ones after the region."""
+    """The printed title (:mod:`yanpiao.fapiao.formats.titles`); older types' after the region."""
     return titles.printed(invoice.type, region_name(invoice))[0]
 
 

@@ -6,12 +6,12 @@ undecodable file is refused as ``malformed``.  EXIF orientation is applied, so a
 photo taken sideways reads upright.
 
 The QR code (:mod:`yanpiao.intake.qr_image`) gives the key fields; OCR
-(:mod:`yanpiao.intake.ocr` + :mod:`yanpiao.intake.printed`) gives the printed content and,
-when there is no QR code, the key fields too.  A page whose OCR shows no invoice is turned
-upright and read again when its text lines say it lies sideways or upside down
+(:mod:`yanpiao.intake.ocr` + :mod:`yanpiao.intake.printed`) gives the printed content and, when
+there is no QR code, the key fields too. A page whose OCR shows no invoice is turned upright
+and read again when its text lines say it lies sideways or upside down
 (:func:`yanpiao.intake.ocr.orientation`, a cheap check, so upright photos pay nothing for it);
-the boxes of a tilted photo are levelled (:func:`yanpiao.intake.ocr.deskew`).  An image with neither an invoice QR code
-nor a recognisable printed invoice is refused as ``not_invoice``.
+the boxes of a tilted photo are levelled (:func:`yanpiao.intake.ocr.deskew`). An image with
+neither an invoice QR code nor a recognisable printed invoice is refused as ``not_invoice``.
 """
 
 from __future__ import annotations

@@ -43,7 +43,8 @@ ENGINE_OPTIONS = {
     "rec_batch_num": 1,
     "print_verbose": False,
 }
-ORIENTATION_SIDE = 736  # pixels (the detector's own working size): the long side of the copy whose text lines decide the orientation
+# Pixels on the long side of the copy whose text lines decide the orientation (the detector's own size).
+ORIENTATION_SIDE = 736
 ORIENTATION_LINES = 12  # the longest text lines the angle classifier looks at
 LINE_ASPECT = 2.5  # a box this many times longer than thick is a line of text, whatever its direction
 MIN_CLASS_SCORE = 0.7

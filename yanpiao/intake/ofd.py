@@ -291,7 +291,7 @@ class _Package:
             yield TextBox(_text_of(element), x, y, x + width, y + height)
 
     def printed_page(self) -> printed.Page | None:
-        """The first page as printed (its own text and its templates'), laid out for the printed-text reader."""
+        """The first page as printed (its own text and its templates'), laid out for the printed reader."""
         if not self.pages:
             return None
         page_path = next(iter(self.pages.values()))

@@ -166,7 +166,7 @@ def unreadable(words: list[TextBox]) -> bool:
     """A text layer whose glyphs have no Unicode map: pdfium gives control, private-use or replacement
     characters where the page shows Chinese (digits often survive, labels do not).
 
-    >>> unreadable([TextBox("\\x01\\x04\\x0526427000000375586818", 0, 0, 1, 1), TextBox("\\x06\\x07\\x08", 0, 0, 1, 1)])
+    >>> unreadable([TextBox("\\x01\\x04\\x0526427000000375586818", 0, 0, 1, 1), TextBox("\\x06\\x07", 0, 0, 1, 1)])
     True
     >>> unreadable([TextBox("发票号码：26427000000375586818", 0, 0, 1, 1)])
     False

@@ -18,7 +18,8 @@ digits, and OCR merges a label and its value into one box (``名称：个人``).
 
 Fields that cannot be read stay absent, never guessed.  The candidate's findings cover
 what the document itself says: 大写 vs 小写, arithmetic (:func:`yanpiao.fapiao.arithmetic.check`)
-and specimen / test-party marks (:mod:`yanpiao.intake.specimen`); :func:`merge` adds the disagreements between text and QR code.
+and specimen / test-party marks (:mod:`yanpiao.intake.specimen`); :func:`merge` adds the
+disagreements between text and QR code.
 
 >>> boxes = [TextBox("发票号码：", 430, 30, 470, 40), TextBox("２８４７７７４３", 475, 30, 520, 40),
 ...          TextBox("开票日期:", 430, 45, 470, 55), TextBox("2017年11月29日", 475, 45, 530, 55)]
@@ -214,7 +215,7 @@ def _valid_date(year: str, month: str, day: str) -> str | None:
 
 
 def _rate(text: str) -> str | None:
-    """A printed tax rate as invoice JSON: ``13%`` → ``0.13``; 免税 → ``exempt``; 不征税 or ``***`` → ``not_taxable``."""
+    """A printed rate as invoice JSON: ``13%`` → ``0.13``; 免税 → ``exempt``; 不征税, ``***`` → ``not_taxable``."""
     text = compact(text)
     if "免税" in text:
         return "exempt"
