@@ -486,3 +486,14 @@ def test_a_title_in_the_header_band_decides_the_type_before_one_quoted_below():
         [box("电子发票（普通发票）", 160, 25, 16), box("原增值税专用发票已作废", 40, 330)], 595, 397
     )
     assert printed.invoice_type(page) == "32"
+
+
+def test_a_colon_read_twice_by_ocr_still_leads_to_the_value():
+    boxes = [
+        box("发票号码:", 430, 30),
+        box(":00000001", 475, 30),
+        box("开票日期:", 430, 48),
+        box(":2025年03月07日", 475, 48),
+    ]
+    fields = printed.parse(boxes, "ocr", 595, 397).fields
+    assert (fields["number"], fields["issue_date"]) == ("00000001", "2025-03-07")

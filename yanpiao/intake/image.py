@@ -7,9 +7,10 @@ photo taken sideways reads upright.
 
 The QR code (:mod:`yanpiao.intake.qr_image`) gives the key fields; OCR
 (:mod:`yanpiao.intake.ocr` + :mod:`yanpiao.intake.printed`) gives the printed content and, when
-there is no QR code, the key fields too. A page whose OCR shows no invoice is turned upright
-and read again when its text lines say it lies sideways or upside down
-(:func:`yanpiao.intake.ocr.orientation`, a cheap check, so upright photos pay nothing for it);
+there is no QR code, the key fields too. A page whose OCR misses the key fields is turned
+upright and read again when its text lines say it lies sideways or upside down
+(:func:`yanpiao.intake.ocr.orientation`, a cheap check, so upright photos read in full pay
+nothing for it);
 the boxes of a tilted photo are levelled (:func:`yanpiao.intake.ocr.deskew`). An image with
 neither an invoice QR code nor a recognisable printed invoice is refused as ``not_invoice``.
 """
@@ -117,8 +118,8 @@ def candidates_from_picture(
     if qr_candidates and not ocr_content:
         return qr_candidates, ""
     page, text = _read_printed(picture)
-    if not printed.looks_like_invoice(text):
-        # Upright photos pay nothing for this: only a page that reads as no invoice is checked.
+    if not text.has_key:
+        # Upright photos read in full pay nothing for this; a sideways page may read in part.
         turn = ocr.orientation(picture)
         if turn:
             page, text = _read_printed(picture.rotate(turn, expand=True))

@@ -282,7 +282,7 @@ def _digits_after(name: str, lengths: tuple[int, ...], text: str) -> str | None:
     >>> _digits_after("发票号码", (8, 20), "发票号码:33207675 12")
     '33207675'
     """
-    match = re.search(label(name) + r"\s*:?\s*(\d[\d ]*)", text)
+    match = re.search(label(name) + r"[\s:]*(\d[\d ]*)", text)
     if not match:
         return None
     run = match.group(1).strip()
@@ -338,7 +338,7 @@ _DATE = r"(\d{4})\s*年?\s*(\d{1,2})\s*月?\s*(\d{1,2})\s*日?"
 
 
 def issue_date_of(page: Page) -> str | None:
-    match = re.search(label("开票日期") + r"\s*:?\s*" + _DATE, page.text)
+    match = re.search(label("开票日期") + r"[\s:]*" + _DATE, page.text)
     if match:
         return _valid_date(*match.groups())
     if re.search(label("开票日期"), page.text) or not (invoice_type(page) or code_of(page)):
