@@ -173,3 +173,20 @@ def test_anonymous_actor_is_recorded_as_none(register, django_user_model):
         == user
     )
     assert registry.find_row(InvoiceKey(invoice.code, invoice.number)).verifications.count() == 2
+
+
+def test_the_history_keeps_no_personal_data_that_a_finding_quotes(register):
+    from yanpiao.fapiao.findings import WARNING, Finding
+
+    invoice = register(type="32")
+    quoting = Finding(
+        "consistency.ofd_data",
+        "buyer.tax_id",
+        WARNING,
+        f"buyer.tax_id: the tags say {invoice.buyer.tax_id!r}, but OFD.xml says '91110000600037341L'",
+    )
+    result = verify(key_query(invoice), channel="upload", document_findings=[quoting])
+    assert result.findings[0].message == quoting.message  # the verifier sees what the document says
+    stored = Verification.objects.get(public_id=result.verification_id)
+    assert stored.findings[0]["rule"] == "consistency.ofd_data" and stored.findings[0]["field"] == "buyer.tax_id"
+    assert invoice.buyer.tax_id not in str(stored.findings) and "91110000600037341L" not in str(stored.findings)

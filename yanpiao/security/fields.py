@@ -71,7 +71,8 @@ def tax_id_index(tax_id: str) -> str:
 
 
 def keyed_digest(data: bytes, purpose: str) -> str:
-    """A keyed sha256 of longer data (content hashes, fingerprints): equality without a dictionary attack."""
+    """A keyed sha256 of longer data (party fingerprints, one-time code digests): equality without a
+    dictionary attack."""
     return hmac.new(keys.derived_key(purpose), data, hashlib.sha256).hexdigest()
 
 

@@ -26,7 +26,8 @@ class Verification(models.Model):
     )
     channel = models.CharField(max_length=10, choices=Channel.choices)
     created_at = models.DateTimeField(default=timezone.now)
-    # What the verifier typed or what was read from the document, as given.
+    # What the verifier typed or what was read from the document: the key fields, with secrets and
+    # personal data masked (verification.services keeps none in clear); differences and findings too.
     submitted = models.JSONField()
     outcome = models.CharField(max_length=16, choices=[(o, o) for o in OUTCOMES])
     differences = models.JSONField(default=list)

@@ -137,7 +137,7 @@ def verify(
             _at_rest(submitted),
             outcome,
             [_difference_at_rest(d) for d in differences],
-            [f.to_json() for f in findings],
+            [_finding_at_rest(f) for f in findings],
             registered.id if registered else None,
         )
         audit.record(
@@ -171,6 +171,14 @@ def _masked(path: str, value):
 
 def _at_rest(submitted: dict) -> dict:
     return {name: _masked(name, value) for name, value in submitted.items()}
+
+
+def _finding_at_rest(finding: Finding) -> dict:
+    """A finding as the history keeps it: about personal data or a secret, its message (which may
+    quote the values, as a disagreement between two places of a document does) is withheld."""
+    if not mask_of(finding.field):
+        return finding.to_json()
+    return {**finding.to_json(), "message": f"{finding.field}: {finding.rule} (details withheld: personal data)"}
 
 
 def _difference_at_rest(difference: Difference) -> dict:
