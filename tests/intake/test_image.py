@@ -297,11 +297,11 @@ def test_damaged_images_are_read_or_refused_never_crash(cut, flips, truncate):
 
 # --- photos taken sideways or upside down -----------------------------------------------------------
 
+NO_CJK_FONT = "pdfium draws no Chinese without a CJK font (Debian: fonts-wqy-zenhei)"
+
 
 @pytest.mark.slow
-@pytest.mark.skipif(
-    not renders_cjk(), reason="pdfium draws no Chinese without a CJK font (Debian: fonts-wqy-zenhei)"
-)
+@pytest.mark.skipif(not renders_cjk(), reason=NO_CJK_FONT)
 @pytest.mark.parametrize("degrees", [90, 180, 270])
 def test_a_turned_photo_without_its_qr_code_is_read_upright_by_ocr(degrees):
     invoice = factories.invoice("10")
@@ -318,6 +318,7 @@ def test_a_turned_photo_without_its_qr_code_is_read_upright_by_ocr(degrees):
     assert candidate.sources["number"] == "ocr"
 
 
+@pytest.mark.skipif(not renders_cjk(), reason=NO_CJK_FONT)
 @pytest.mark.parametrize(("degrees", "expected"), [(0, 0), (90, 270), (180, 180), (270, 90)])
 def test_the_orientation_of_a_page_comes_from_its_text_lines(degrees, expected):
     upright = Image.open(io.BytesIO(simulate_photo(factories.invoice("32"), seed=2)))

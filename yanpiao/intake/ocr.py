@@ -5,8 +5,9 @@ downloaded) is loaded once, lazily, on the first :func:`recognise`: never at imp
 that reading a PDF with a text layer or a QR-only photo does not pay the ~1 s load.  A
 module-level lock makes loading and running it thread-safe.
 
-Tuning, measured on real invoice scans on a 2-core machine: the angle classifier is off
-(invoice text is upright once EXIF orientation is applied); onnxruntime gets at most two
+Tuning, measured on real invoice scans on a 2-core machine: the angle classifier is off in
+reading (it would classify every box; :func:`orientation` asks it about a dozen lines, once
+per page, when a page needs it); onnxruntime gets at most two
 threads (its default oversubscribed the cores and was 2-3× slower); and recognition runs
 one box at a time with a minimum width of 96 px instead of batches of 6 padded to 320 px.
 A third of the boxes on an invoice are single characters (labels printed one per line),
@@ -15,11 +16,11 @@ and padding them to the widest box of their batch cost more than the batching sa
 Coordinates are image pixels, y down, like the boxes :mod:`yanpiao.intake.printed` reads.
 
 Photos are not always upright, and EXIF does not always say so.  :func:`orientation` decides
-how to turn a picture before it is read, from a cheap signal: the text detector's boxes on a
-small copy (text lines are long and thin: mostly tall boxes mean the page lies sideways), and
-the angle classifier on a dozen of the longest lines (upright or upside down).  It costs a
-detection on a copy of at most ``ORIENTATION_SIDE`` pixels and a few classifications, not a
-second reading.  :func:`deskew` turns the boxes of a slightly tilted photo so that the lines of
+how to turn a picture, from a cheap signal: the text detector's boxes on a small copy (text
+lines are long and thin: mostly tall boxes mean the page lies sideways), and the angle
+classifier on a dozen of the longest lines (upright or upside down).  It costs a detection on
+a copy of at most ``ORIENTATION_SIDE`` pixels and a few classifications, not a reading; the
+image reader asks it only when a page's OCR misses the key fields.  :func:`deskew` turns the boxes of a slightly tilted photo so that the lines of
 the page are horizontal, which grouping into rows needs.
 """
 
