@@ -189,15 +189,18 @@ _TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12).map(st
 _CENTS = st.decimals(min_value=Decimal("-99999999.99"), max_value=Decimal("99999999.99"), places=2)
 _PLAIN = st.none() | st.decimals(min_value=Decimal("-9999"), max_value=Decimal("9999"), places=4)
 _DIGITS = st.text(string.digits, min_size=8, max_size=20)
+_IDENTIFIER = st.text(string.ascii_uppercase + string.digits, max_size=20)  # as stored: compact, ASCII
 
-parties = st.builds(Party, name=_TEXT, tax_id=_TEXT, address=_TEXT, phone=_TEXT, bank=_TEXT, account=_TEXT)
+parties = st.builds(
+    Party, name=_TEXT, tax_id=_IDENTIFIER, address=_TEXT, phone=_TEXT, bank=_TEXT, account=_TEXT
+)
 items = st.builds(
     Item,
     name=_TEXT,
     amount=_CENTS,
     tax_rate=st.sampled_from(["0.13", "0.09", "0.06", "0.03", "0.01", "0", "0.005", "exempt", "not_taxable"]),
     tax=_CENTS,
-    tax_category_code=_TEXT,
+    tax_category_code=_IDENTIFIER,
     spec=_TEXT,
     unit=_TEXT,
     quantity=_PLAIN,
@@ -213,16 +216,16 @@ invoices = st.builds(
     amount=_CENTS,
     tax=_CENTS,
     total=_CENTS,
-    code=_TEXT,
-    check_code=_TEXT,
-    machine_no=_TEXT,
+    code=_IDENTIFIER,
+    check_code=_IDENTIFIER,
+    machine_no=_IDENTIFIER,
     items=st.lists(items, max_size=4).map(tuple),
     total_in_words=_TEXT,
     remarks=_TEXT,
     drawer=_TEXT,
     payee=_TEXT,
     reviewer=_TEXT,
-    red_letter_of=st.none() | st.builds(InvoiceKey, code=_TEXT, number=_DIGITS),
+    red_letter_of=st.none() | st.builds(InvoiceKey, code=_IDENTIFIER, number=_DIGITS),
     status=st.sampled_from(STATUSES),
 )
 
@@ -233,3 +236,14 @@ def test_from_json_inverts_to_json(invoice):
     again = from_json(json.loads(json.dumps(data, ensure_ascii=False)))
     assert again == invoice
     assert to_json(again) == data
+
+
+def test_identifiers_are_stored_compact_and_in_ascii():
+    data = changed(("number",), " 2642 7000 0003 7558 6818 ")
+    data["seller"]["tax_id"] = "９１１１０３０２ MA01NP925M"
+    data["check_code"] = "16197 83356 74145 07415"
+    parsed = from_json(data)
+    assert parsed.number == "26427000000375586818"
+    assert parsed.seller.tax_id == "91110302MA01NP925M"
+    assert parsed.check_code == "16197833567414507415"
+    assert parsed.seller.name == EXAMPLE["seller"]["name"]  # names keep their inner spaces

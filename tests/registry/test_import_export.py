@@ -183,3 +183,17 @@ def test_an_invoice_imported_with_a_status_has_that_change_in_its_history():
     services.import_file(jsonl(record))
     [change] = StatusChange.objects.filter(invoice__number=record["number"])
     assert (change.previous_status, change.status, change.reason) == ("normal", "voided", "imported")
+
+
+def test_an_invoice_imported_with_spaced_or_full_width_identifiers_verifies(db):
+    from tests.factories import key_query
+    from yanpiao.verification.services import verify
+
+    invoice = factories.invoice(type="10")
+    record = to_json(invoice)
+    record["code"] = " ".join(invoice.code[i : i + 4] for i in range(0, 12, 4))
+    record["number"] = invoice.number.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    record["check_code"] = " ".join(invoice.check_code[i : i + 5] for i in range(0, 20, 5))
+    report = services.import_file(io.StringIO(json.dumps(record, ensure_ascii=False)))
+    assert report.added == 1, report.rejected
+    assert verify(key_query(invoice)).outcome == "authentic"

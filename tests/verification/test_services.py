@@ -188,5 +188,9 @@ def test_the_history_keeps_no_personal_data_that_a_finding_quotes(register):
     result = verify(key_query(invoice), channel="upload", document_findings=[quoting])
     assert result.findings[0].message == quoting.message  # the verifier sees what the document says
     stored = Verification.objects.get(public_id=result.verification_id)
-    assert stored.findings[0]["rule"] == "consistency.ofd_data" and stored.findings[0]["field"] == "buyer.tax_id"
-    assert invoice.buyer.tax_id not in str(stored.findings) and "91110000600037341L" not in str(stored.findings)
+    assert (
+        stored.findings[0]["rule"] == "consistency.ofd_data" and stored.findings[0]["field"] == "buyer.tax_id"
+    )
+    assert invoice.buyer.tax_id not in str(stored.findings) and "91110000600037341L" not in str(
+        stored.findings
+    )

@@ -21,14 +21,20 @@ a ``mismatch`` names only the differing key fields.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from yanpiao.fapiao.amount_words import fold_words
-from yanpiao.fapiao.invoice import Invoice, format_amount, parse_date, parse_decimal, to_json
+from yanpiao.fapiao.invoice import (
+    Invoice,
+    format_amount,
+    normalize_text,
+    parse_date,
+    parse_decimal,
+    to_json,
+)
 
 AUTHENTIC = "authentic"
 TAMPERED = "tampered"
@@ -51,17 +57,6 @@ STATUS_OUTCOMES = {
 }
 
 KEY_AMOUNT_FIELDS = ("amount", "check_code", "total")
-
-
-def normalize_text(value: str | None) -> str:
-    """Full-width characters to ASCII (NFKC), spaces removed: how codes and numbers are compared.
-
-    >>> normalize_text(" ０１１ ００１ ６０５１１１ ")
-    '011001605111'
-    """
-    if not value:
-        return ""
-    return "".join(unicodedata.normalize("NFKC", value).split())
 
 
 @dataclass(frozen=True)

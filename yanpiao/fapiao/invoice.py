@@ -35,6 +35,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -50,6 +51,9 @@ SPECIAL_RATES = ("exempt", "not_taxable")
 
 # Kinds of field: how a value is parsed, written and stored.
 TEXT = "text"  # a string, stripped
+IDENTIFIER = (
+    "identifier"  # a code, number or tax ID: full-width digits made ASCII, spaces (print grouping) removed
+)
 AMOUNT = "amount"  # a Decimal with two places (money)
 QUANTITY = "quantity"  # a Decimal as printed, or None (quantity, unit price)
 RATE = "rate"  # a tax rate: a decimal string, "exempt" or "not_taxable"
@@ -114,7 +118,7 @@ class Party:
     """The seller (销售方) or the buyer (购买方): every printed field is personal data."""
 
     name: str = field(default="", metadata=about("名称", "name", mask="name"))
-    tax_id: str = field(default="", metadata=about("纳税人识别号", "tax ID", mask="tax_id"))
+    tax_id: str = field(default="", metadata=about("纳税人识别号", "tax ID", IDENTIFIER, mask="tax_id"))
     address: str = field(default="", metadata=about("地址", "address", mask="address"))
     phone: str = field(default="", metadata=about("电话", "phone", mask="phone"))
     bank: str = field(default="", metadata=about("开户行", "bank", mask="name"))
@@ -129,7 +133,9 @@ class Item:
     amount: Decimal = field(metadata=about("金额", "amount", AMOUNT))
     tax_rate: str = field(metadata=about("税率", "tax rate", RATE))
     tax: Decimal = field(metadata=about("税额", "tax", AMOUNT))
-    tax_category_code: str = field(default="", metadata=about("税收分类编码", "tax category code"))
+    tax_category_code: str = field(
+        default="", metadata=about("税收分类编码", "tax category code", IDENTIFIER)
+    )
     spec: str = field(default="", metadata=about("规格型号", "specification"))
     unit: str = field(default="", metadata=about("单位", "unit"))
     quantity: Decimal | None = field(default=None, metadata=about("数量", "quantity", QUANTITY))
@@ -146,11 +152,11 @@ class Invoice:
     """An invoice as printed, plus its registry ``status``."""
 
     type: str = field(metadata=about("票种", "invoice type", choices=tuple(types.NAMES)))
-    code: str = field(default="", metadata=about("发票代码", "invoice code"))
-    number: str = field(metadata=about("发票号码", "invoice number"))
+    code: str = field(default="", metadata=about("发票代码", "invoice code", IDENTIFIER))
+    number: str = field(metadata=about("发票号码", "invoice number", IDENTIFIER))
     issue_date: datetime.date = field(metadata=about("开票日期", "issue date", DATE))
-    check_code: str = field(default="", metadata=about("校验码", "check code", mask="secret"))
-    machine_no: str = field(default="", metadata=about("机器编号", "machine number"))
+    check_code: str = field(default="", metadata=about("校验码", "check code", IDENTIFIER, mask="secret"))
+    machine_no: str = field(default="", metadata=about("机器编号", "machine number", IDENTIFIER))
     seller: Party = field(metadata=about("销售方", "seller", PARTY))
     buyer: Party = field(metadata=about("购买方", "buyer", PARTY))
     items: tuple[Item, ...] = field(default=(), metadata=about("项目", "items", ITEMS))
@@ -197,18 +203,37 @@ def specs(cls) -> tuple[FieldSpec, ...]:
     return found
 
 
+def spec_of(path: str) -> FieldSpec | None:
+    """The FieldSpec of the field at an invoice-JSON path (``seller.tax_id``, ``items[0].amount``,
+    ``items[].amount``), or None when there is no such field."""
+    head, _, leaf = path.partition(".")
+    cls = Invoice
+    if leaf:
+        cls = Item if head.startswith("items[") else Party
+        head = leaf
+    return next((s for s in specs(cls) if s.name == head), None)
+
+
 def mask_of(path: str) -> str:
     """How the field at an invoice-JSON path is masked, or "" if it is kept in clear.
 
     >>> mask_of("check_code"), mask_of("buyer.name"), mask_of("items[0].name"), mask_of("total")
     ('secret', 'name', '', '')
     """
-    head, _, leaf = path.partition(".")
-    cls = Invoice
-    if leaf:
-        cls = Item if head.startswith("items[") else Party
-        head = leaf
-    return next((s.mask for s in specs(cls) if s.name == head), "")
+    found = spec_of(path)
+    return found.mask if found else ""
+
+
+def normalize_text(value: str | None) -> str:
+    """Full-width characters to ASCII (NFKC), spaces removed: how identifiers (codes, numbers,
+    tax IDs) are stored and compared.
+
+    >>> normalize_text(" ０１１ ００１ ６０５１１１ ")
+    '011001605111'
+    """
+    if not value:
+        return ""
+    return "".join(unicodedata.normalize("NFKC", value).split())
 
 
 # --- parsing -------------------------------------------------------------------------------
@@ -353,6 +378,13 @@ def _text_parser(spec: FieldSpec) -> Callable[[Any], str]:
     return parse
 
 
+def _identifier_parser(spec: FieldSpec) -> Callable[[Any], str]:
+    name = spec.name
+    return lambda value: (
+        normalize_text(value) if value.__class__ is str else normalize_text(_text({name: value}, name))
+    )
+
+
 def _quantity_parser(spec: FieldSpec) -> Callable[[Any], Decimal | None]:
     return lambda value: (
         None if value is None or value == "" else parse_decimal(value, spec.name, places=False)
@@ -379,7 +411,7 @@ def _key_parser(spec: FieldSpec) -> Callable[[Any], InvoiceKey | None]:
         if key is None:
             return None
         _check_keys(key, InvoiceKey._fields, ("number",), where)
-        return InvoiceKey(*(_text(key, name, where) for name in InvoiceKey._fields))
+        return InvoiceKey(*(normalize_text(_text(key, name, where)) for name in InvoiceKey._fields))
 
     return parse
 
@@ -402,6 +434,8 @@ def _value_parser(spec: FieldSpec) -> Callable[[Any], Any]:
         return _items_parser(spec)
     if spec.kind == KEY:
         return _key_parser(spec)
+    if spec.kind == IDENTIFIER:
+        return _identifier_parser(spec)
     return _text_parser(spec)
 
 
@@ -499,6 +533,8 @@ __all__ = [
     "CENT",
     "FieldSpec",
     "mask_of",
+    "normalize_text",
+    "spec_of",
     "specs",
     "STATUSES",
     "Invoice",

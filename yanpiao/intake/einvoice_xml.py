@@ -39,16 +39,14 @@ from yanpiao.fapiao.invoice import (
     AMOUNT,
     CENT,
     DATE,
+    IDENTIFIER,
     QUANTITY,
     RATE,
     TEXT,
-    Invoice,
     InvoiceFormatError,
-    Item,
-    Party,
     from_json,
     parse_date,
-    specs,
+    spec_of,
 )
 from yanpiao.intake import safe, specimen
 from yanpiao.intake.candidate import XML, Candidate, Extraction
@@ -123,15 +121,8 @@ def stripped(value: str | None) -> str | None:
 
 
 # The normaliser of a field follows its kind (the FieldSpec of yanpiao.fapiao.invoice); identifiers
-# (text fields whose spaces are only print grouping: 16197 83356 …) lose every space.
-IDENTIFIERS = frozenset({"code", "number", "check_code", "machine_no", "tax_id", "tax_category_code"})
-BY_KIND = {AMOUNT: money, QUANTITY: quantity, RATE: rate, DATE: issue_date}
-
-
-def _kind(path: str) -> str:
-    owner, _, name = path.rpartition(".")
-    cls = Item if owner.startswith("items") else Party if owner else Invoice
-    return next((spec.kind for spec in specs(cls) if spec.name == name), TEXT)
+# (whose spaces are only print grouping: 16197 83356 …) lose every space.
+BY_KIND = {AMOUNT: money, QUANTITY: quantity, RATE: rate, DATE: issue_date, IDENTIFIER: compact}
 
 
 def normaliser(path: str):
@@ -142,9 +133,8 @@ def normaliser(path: str):
     >>> normaliser("drawer")(" 王芳 ")
     '王芳'
     """
-    if path.rpartition(".")[2] in IDENTIFIERS:
-        return compact
-    return BY_KIND.get(_kind(path), stripped)
+    found = spec_of(path)
+    return BY_KIND.get(found.kind if found else TEXT, stripped)
 
 
 def red_letter_from_remarks(remarks: str) -> dict[str, str] | None:

@@ -178,7 +178,10 @@ def _finding_at_rest(finding: Finding) -> dict:
     quote the values, as a disagreement between two places of a document does) is withheld."""
     if not mask_of(finding.field):
         return finding.to_json()
-    return {**finding.to_json(), "message": f"{finding.field}: {finding.rule} (details withheld: personal data)"}
+    return {
+        **finding.to_json(),
+        "message": f"{finding.field}: {finding.rule} (details withheld: personal data)",
+    }
 
 
 def _difference_at_rest(difference: Difference) -> dict:
