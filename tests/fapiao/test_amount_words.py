@@ -1,4 +1,4 @@
-"""大写金额 in the invoice form (invoice-facts §6, vectors §9)."""
+"""大写金额 in the invoice form (docs/invoice-facts.md §6, test vectors §9)."""
 
 import re
 from decimal import Decimal

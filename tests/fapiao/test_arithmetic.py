@@ -1,4 +1,4 @@
-"""Tax arithmetic (invoice-facts §7)."""
+"""Tax arithmetic (docs/invoice-facts.md §7)."""
 
 from decimal import Decimal
 

@@ -1,4 +1,4 @@
-"""校验码: 20 digits printed; the last 6, all 20, or 5 characters (blockchain) typed (invoice-facts §1.5)."""
+"""校验码: 20 digits printed; the last 6, all 20, or 5 characters (blockchain) typed (docs/invoice-facts.md §1.5)."""
 
 import pytest
 from stdnum.exceptions import InvalidFormat, InvalidLength

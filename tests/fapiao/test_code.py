@@ -1,4 +1,4 @@
-"""发票代码: form, parts, scheme warnings and the type it implies (invoice-facts §1.1, §1.2)."""
+"""发票代码: form, parts, scheme warnings and the type it implies (docs/invoice-facts.md §1.1, §1.2)."""
 
 import datetime
 

@@ -1,4 +1,4 @@
-"""The pure comparison of a query with the registered invoice (DESIGN.md, outcomes)."""
+"""The pure comparison of a query with the registered invoice (docs/architecture.md, outcomes)."""
 
 import dataclasses
 from decimal import Decimal

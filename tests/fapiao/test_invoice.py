@@ -1,4 +1,4 @@
-"""Invoice JSON: strict parsing and the round trip (shared/domain/invoice-json.md)."""
+"""Invoice JSON: strict parsing and the round trip (docs/invoice-json.md)."""
 
 import copy
 import datetime

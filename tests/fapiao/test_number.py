@@ -1,4 +1,4 @@
-"""发票号码: 8 digits, or 20 for 数电票 (invoice-facts §1.3, §1.4)."""
+"""发票号码: 8 digits, or 20 for 数电票 (docs/invoice-facts.md §1.3, §1.4)."""
 
 import pytest
 from hypothesis import given

@@ -1,4 +1,4 @@
-"""The QR payload: parsing, the CRC in both variants, building (invoice-facts §2, vectors §9)."""
+"""The QR payload: parsing, the CRC in both variants, building (docs/invoice-facts.md §2, test vectors §9)."""
 
 import datetime
 from decimal import Decimal

@@ -1,4 +1,4 @@
-"""统一社会信用代码 and invoice tax IDs (invoice-facts §5, test vectors §9)."""
+"""统一社会信用代码 and invoice tax IDs (docs/invoice-facts.md §5, test vectors §9)."""
 
 import pytest
 from hypothesis import given

@@ -1,6 +1,6 @@
 """The 数电 XML of an invoice: the ``EInvoice`` file downloaded beside the PDF and the OFD.
 
-It follows the real files element for element (invoice-facts.md §8): a root ``EInvoice`` without
+It follows the real files element for element (docs/invoice-facts.md §8): a root ``EInvoice`` without
 namespace; ``Header`` (EIid = the number, EInvoiceTag ``SWEI`` + the province digits of the
 number + ``00``, Version, InherentLabel, UndefinedLabel); ``EInvoiceData`` with
 SellerInformation, BuyerInformation (Tel before Addr, as real files have it), BasicInformation

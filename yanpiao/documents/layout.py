@@ -5,7 +5,7 @@ Two layouts, both on a 210×140 mm page, measured in mm from the top-left corner
 * :func:`digital_page` — the 数电票 (types 31, 32): title 电子发票（普通发票）, QR code 20×20 mm at
   (6.5, 6), 发票号码 and 开票日期 top-right, 购买方信息 left and 销售方信息 right (name and tax ID
   only, as real 数电票 print them), the items table, 合计, 价税合计, 备注 and 开票人.  Positions are
-  those of the real 2024 数电 OFD (invoice-facts.md §8).
+  those of the real 2024 数电 OFD (docs/invoice-facts.md §8).
 * :func:`classic_page` — the old e-普票 layout for every pre-数电 type: the region's name before the
   type name (北京增值税电子普通发票), 机器编号 under the QR code, 发票代码 / 发票号码 / 开票日期 /
   校验码 top-right, buyer above seller with address, phone, bank and account, a 密码区, and

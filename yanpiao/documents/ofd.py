@@ -1,6 +1,6 @@
 """The OFD (GB/T 33190) package of an invoice, in the structure of real tax-bureau OFDs.
 
-The ZIP holds, as real invoice OFDs do (invoice-facts.md §8):
+The ZIP holds, as real invoice OFDs do (docs/invoice-facts.md §8):
 
 * ``OFD.xml`` — ``DocInfo/CustomDatas`` with 发票代码 (pre-数电 only), 发票号码, 开票日期
   (``2025年03月07日``), 合计金额 (excl. tax), 合计税额, 价税合计, 校验码 (where printed) and the

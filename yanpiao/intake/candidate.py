@@ -1,6 +1,6 @@
 """What a reader finds in a document: invoice candidates with the source of every field.
 
-A candidate's ``fields`` are invoice JSON (``shared/domain/invoice-json.md``), possibly
+A candidate's ``fields`` are invoice JSON (``docs/invoice-json.md``), possibly
 partial: a QR code gives only the key fields, a photo gives what OCR could read.  Fields
 that were not read are absent, never guessed.  ``sources`` says where each field came from
 (``qr``, ``text``, ``xml``, ``ocr``), by its dotted path (``seller.tax_id``, ``items``).

@@ -1,6 +1,6 @@
 """The 数电 XML (``EInvoice``, no namespace) that the tax bureau issues beside the PDF and OFD.
 
-Structure (shared/domain/invoice-facts.md §8, and the real sample)::
+Structure (docs/invoice-facts.md §8, and the real samples)::
 
     EInvoice/Header/{EIid, InherentLabel/{GeneralOrSpecialVAT,EInvoiceType}/{LabelCode,LabelName}}
     EInvoice/EInvoiceData/{SellerInformation, BuyerInformation, BasicInformation,

@@ -1,4 +1,4 @@
-"""The 数电 XML (``EInvoice``, no namespace) element names ↔ invoice-JSON paths (invoice-facts.md §8).
+"""The 数电 XML (``EInvoice``, no namespace) element names ↔ invoice-JSON paths (docs/invoice-facts.md §8).
 
 Every field is named by its full path from the root, never searched for by name: a toll invoice
 has a ``PlateNumber`` before its ``InvoiceNumber``.  Party elements are the role's prefix plus a

@@ -1,4 +1,4 @@
-"""OFD invoice names ↔ invoice-JSON paths (invoice-facts.md §8): the four places of invoice data.
+"""OFD invoice names ↔ invoice-JSON paths (docs/invoice-facts.md §8): the four places of invoice data.
 
 1. ``Doc_0/Attachs/original_invoice.xml`` (the 2019 ``eInvoice`` of e-普票) and the 2024 数电
    ``CustomTag.xml`` share their element names: :data:`TOP`, the parties (``Buyer/BuyerName`` …:
