@@ -194,3 +194,17 @@ def test_the_history_keeps_no_personal_data_that_a_finding_quotes(register):
     assert invoice.buyer.tax_id not in str(stored.findings) and "91110000600037341L" not in str(
         stored.findings
     )
+
+
+def test_a_qr_code_with_an_altered_amount_is_caught_by_the_registry(register):
+    from yanpiao.fapiao import qr
+    from yanpiao.verification.services import verify_document
+
+    invoice = register(type="32")
+    genuine = qr.build("32", "", invoice.number, invoice.total, invoice.issue_date)
+    altered = genuine.replace(f",{invoice.total},", ",1.00,")
+    [result] = verify_document(altered.encode()).results
+    assert result.outcome == "mismatch" and [d.field for d in result.differences] == ["total"]
+    assert ("qr.crc", "warning") in [(f.rule, f.severity) for f in result.findings]
+    [result] = verify_document(genuine.encode()).results
+    assert result.outcome == "authentic" and not result.findings

@@ -94,6 +94,8 @@ def fold_words(text: str) -> str:
 
     >>> fold_words("壹拾元柒角") == fold_words("壹拾圆柒角整")
     True
+    >>> fold_words("壹拾圆壹分") == fold_words("壹拾元零壹分")  # the ETC platform prints no 零 before 分
+    True
     >>> fold_words("(负数)伍角") == fold_words("（负数）零圆伍角整")
     True
     """
@@ -102,7 +104,7 @@ def fold_words(text: str) -> str:
     text = re.sub(r"^\(负数\)", "负", text)
     text = text.removesuffix("整").removesuffix("正")
     text = re.sub(rf"^(负?)零圆零?(?={_DIGIT}[角分])", r"\1", text)
-    text = re.sub(rf"圆零(?={_DIGIT}角)", "圆", text)
+    text = re.sub(rf"圆零(?={_DIGIT}[角分])", "圆", text)
     return re.sub(rf"([万亿])零(?={_DIGIT}仟)", r"\1", text)
 
 

@@ -167,27 +167,11 @@ def finding_for_test_marker(marker: str) -> Finding:
 
 
 # Some issuers print no 零 for a zero 角 before the 分 (壹拾圆壹分 for 10.01, a real toll invoice).
-_NO_ZERO_JIAO = re.compile(r"([圆元])(?=[壹贰叁肆伍陆柒捌玖]分)")
-
-
-def words_state(words: str, amount: Decimal) -> bool:
-    """Whether printed 大写 words state the amount, also in the printed variant without 零 before 分.
-
-    >>> words_state("壹拾圆壹分", Decimal("10.01")), words_state("壹拾圆零壹分", Decimal("10.01"))
-    (True, True)
-    >>> words_state("壹拾圆贰分", Decimal("10.01"))
-    False
-    """
-    return amount_words.words_match(words, amount) or amount_words.words_match(
-        _NO_ZERO_JIAO.sub(r"\1零", words), amount
-    )
-
-
 def content_findings(fields: dict[str, Any]) -> list[Finding]:
     """大写 against 小写, and the tax arithmetic (``arithmetic.check``) when the amounts were read."""
     findings = []
     total, words = fields.get("total"), fields.get("total_in_words")
-    if total and words and not words_state(words, Decimal(total)):
+    if total and words and not amount_words.words_match(words, Decimal(total)):
         findings.append(
             Finding(
                 "amount_words.mismatch",
@@ -377,7 +361,6 @@ __all__ = [
     "quantity",
     "rate",
     "read",
-    "words_state",
     "red_letter_from_remarks",
     "finding_for_test_marker",
     "find_test_marker",

@@ -41,7 +41,7 @@ from typing import Any
 
 from stdnum.exceptions import ValidationError
 
-from yanpiao.fapiao import arithmetic, types
+from yanpiao.fapiao import amount_words, arithmetic, types
 from yanpiao.fapiao import code as invoice_code
 from yanpiao.fapiao.compare import normalize_text
 from yanpiao.fapiao.findings import ERROR, WARNING, Finding
@@ -49,7 +49,6 @@ from yanpiao.fapiao.formats import titles
 from yanpiao.fapiao.invoice import CENT, Invoice, Item, Party
 from yanpiao.intake import specimen
 from yanpiao.intake.candidate import KEY_FIELDS, OCR, QR, TEXT, Candidate
-from yanpiao.intake.einvoice_xml import words_state
 from yanpiao.intake.ocr import TextBox
 
 # --- text and layout --------------------------------------------------------------------------
@@ -831,7 +830,7 @@ def document_findings(candidate: Candidate, markers: Sequence[str] = ()) -> list
     findings = []
     total = _decimal(candidate.get("total"))
     words = candidate.get("total_in_words")
-    if words and total is not None and not words_state(words, total):
+    if words and total is not None and not amount_words.words_match(words, total):
         findings.append(
             Finding(
                 "amount_words.mismatch",

@@ -1,5 +1,10 @@
 """A bare QR payload (from a hardware scanner or a decoded image) as an invoice candidate.
 
+A check value (CRC) that does not match is a warning, not a refusal: genuine invoices of some
+issuing platforms carry check values computed otherwise (both real 通行费 invoices of the ETC
+platform in the samples do), and the key fields are compared with the registry anyway, so an
+altered QR code still comes out ``mismatch`` or ``not_found``.
+
 >>> c = candidate_from_payload("01,32,,26427000000375586818,10.70,20260430,,FAFB")
 >>> c.fields["total"], c.sources["total"], c.findings
 ('10.70', 'qr', [])
@@ -8,7 +13,7 @@
 """
 
 from yanpiao.fapiao import qr
-from yanpiao.fapiao.findings import ERROR, WARNING, Finding
+from yanpiao.fapiao.findings import WARNING, Finding
 from yanpiao.intake.candidate import QR, Candidate, Extraction
 from yanpiao.intake.limits import RefusedDocument
 
@@ -18,7 +23,7 @@ def looks_like_payload(text: str) -> bool:
 
 
 def candidate_from_payload(text: str) -> Candidate:
-    """The key fields of a QR payload; a CRC that does not match is an error finding."""
+    """The key fields of a QR payload; a CRC that does not match is a warning (see above)."""
     payload = qr.parse(text)
     candidate = Candidate()
     for name, value in qr.to_query_fields(payload).items():
@@ -30,8 +35,9 @@ def candidate_from_payload(text: str) -> Candidate:
             Finding(
                 "qr.crc",
                 "qr",
-                ERROR,
-                "the QR code's CRC does not match its content: it was altered or mistyped",
+                WARNING,
+                "the QR code's check value does not match its content by the tax bureau's CRC: it was "
+                "altered or mistyped, or its issuing platform computes it otherwise; the registry decides",
             )
         )
     elif payload.crc_valid is None:
