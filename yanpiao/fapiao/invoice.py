@@ -233,6 +233,8 @@ def normalize_text(value: str | None) -> str:
     """
     if not value:
         return ""
+    if value.isascii():  # NFKC changes no ASCII character: the usual case, kept cheap
+        return value if value.isalnum() else "".join(value.split())
     return "".join(unicodedata.normalize("NFKC", value).split())
 
 
