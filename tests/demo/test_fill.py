@@ -6,9 +6,9 @@ import pytest
 
 from yanpiao.demo.fill import fill
 from yanpiao.demo.generator import generate
+from yanpiao.fapiao.invoice import REVERSED
 from yanpiao.registry.convert import invoice_rows, load_invoices
 from yanpiao.registry.models import Invoice
-from yanpiao.registry.services import REVERSED
 
 END = datetime.date(2026, 6, 30)
 

@@ -16,7 +16,7 @@ from yanpiao.demo import catalogue
 from yanpiao.demo.generator import generate
 from yanpiao.fapiao import amount_words, arithmetic, types, uscc, validation
 from yanpiao.fapiao.findings import errors
-from yanpiao.fapiao.invoice import to_json
+from yanpiao.fapiao.invoice import REVERSED, to_json
 
 END = datetime.date(2026, 6, 30)
 SAMPLE_SIZE = 6_000
@@ -53,7 +53,7 @@ def test_another_seed_or_end_date_gives_other_invoices():
 def test_invoices_do_not_depend_on_hash_randomisation():
     script = (
         "import datetime, hashlib, json\n"
-        "from yanpiao.fapiao.invoice import to_json\n"
+        "from yanpiao.fapiao.invoice import REVERSED, to_json\n"
         "from yanpiao.demo.generator import generate\n"
         "invoices = generate(300, seed=9, end_date=datetime.date(2026, 6, 30))\n"
         "text = json.dumps([to_json(i) for i in invoices], ensure_ascii=False, sort_keys=True)\n"
@@ -100,7 +100,7 @@ def test_statuses_come_in_realistic_proportions(sample):
 
 
 def test_red_letter_invoices_follow_and_reverse_their_originals(sample):
-    reversed_originals = [i for i, inv in enumerate(sample) if inv.status in catalogue.REVERSED]
+    reversed_originals = [i for i, inv in enumerate(sample) if inv.status in REVERSED]
     red_letters = [i for i, inv in enumerate(sample) if inv.red_letter_of]
     assert reversed_originals and [i + 1 for i in reversed_originals] == red_letters
     for i in reversed_originals:

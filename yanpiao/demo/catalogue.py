@@ -35,7 +35,6 @@ VOID_PAPER = 0.095
 ABNORMAL = 0.005
 RED_FLUSH = 0.02
 PARTIAL_RED_FLUSH = 0.005
-REVERSED = frozenset({"red_flushed", "partially_red_flushed"})
 
 LINE_COUNT_WEIGHTS = (70, 20, 10)  # of 1, 2 and 3 lines
 PERSON_BUYER = {"04": 0.35, "10": 0.35, "11": 0.5, "14": 0.5, "32": 0.35}

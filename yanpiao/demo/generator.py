@@ -61,7 +61,6 @@ from yanpiao.demo.catalogue import (
     PRODUCTS,
     RED_FLUSH,
     REMARK_SHARE,
-    REVERSED,
     SEQUENCE_START,
     SHORT_BUYER,
     SMALL_SCALE_EXEMPT_SHARE,
@@ -77,7 +76,7 @@ from yanpiao.demo.catalogue import (
     Product,
 )
 from yanpiao.fapiao import amount_words, types, uscc
-from yanpiao.fapiao.invoice import Invoice, InvoiceKey, Item, Party
+from yanpiao.fapiao.invoice import REVERSED, Invoice, InvoiceKey, Item, Party
 
 ZERO = Decimal("0.00")
 WORDS_CACHE_SIZE = 200_000

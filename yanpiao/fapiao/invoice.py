@@ -47,6 +47,7 @@ CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal(10) ** 14  # no invoice amount reaches this: 100 trillion yuan
 
 STATUSES = ("normal", "voided", "red_flushed", "partially_red_flushed", "abnormal")
+REVERSED = frozenset({"red_flushed", "partially_red_flushed"})  # by red-letter invoices, wholly or in part
 SPECIAL_RATES = ("exempt", "not_taxable")
 
 # Kinds of field: how a value is parsed, written and stored.

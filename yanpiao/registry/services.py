@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from yanpiao.fapiao import validation
 from yanpiao.fapiao.findings import Finding, errors
-from yanpiao.fapiao.invoice import Invoice, InvoiceKey, Party
+from yanpiao.fapiao.invoice import REVERSED, Invoice, InvoiceKey, Party
 from yanpiao.registry import checking, jsonio, lookup, models
 from yanpiao.registry.bulk import BulkWriter, Prepared, large_cache
 from yanpiao.registry.checking import Checked
@@ -124,7 +124,6 @@ TRANSITIONS = {
     Status.VOIDED: set(),
     Status.RED_FLUSHED: set(),
 }
-REVERSED = frozenset({Status.RED_FLUSHED, Status.PARTIALLY_RED_FLUSHED})
 
 
 def _change_status(row: models.Invoice, status: str, reason: str = "", actor=None) -> bool:
