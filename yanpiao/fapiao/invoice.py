@@ -52,9 +52,7 @@ SPECIAL_RATES = ("exempt", "not_taxable")
 
 # Kinds of field: how a value is parsed, written and stored.
 TEXT = "text"  # a string, stripped
-IDENTIFIER = (
-    "identifier"  # a code, number or tax ID: full-width digits made ASCII, spaces (print grouping) removed
-)
+IDENTIFIER = "identifier"  # a code, number or tax ID: ASCII, without the spaces that group it in print
 AMOUNT = "amount"  # a Decimal with two places (money)
 QUANTITY = "quantity"  # a Decimal as printed, or None (quantity, unit price)
 RATE = "rate"  # a tax rate: a decimal string, "exempt" or "not_taxable"
