@@ -16,22 +16,18 @@ a roll invoice adds 卷式 or 卷票.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable
 
 from yanpiao.fapiao import types
+from yanpiao.fapiao.invoice import normalize_text
 
 TOLL_MARK = "通行费"
 ROLL_MARKS = ("卷式", "卷票")
 
 
-def _key(text: str) -> str:
-    return "".join(unicodedata.normalize("NFKC", text or "").split())
-
-
 # Every title a reader may meet (normalised), with its type.
 TITLES: dict[str, str] = {
-    _key(title): type_code
+    normalize_text(title): type_code
     for title, type_code in (
         (types.NAMES[types.DIGITAL_SPECIAL], types.DIGITAL_SPECIAL),
         (types.NAMES[types.DIGITAL_ORDINARY], types.DIGITAL_ORDINARY),
@@ -56,9 +52,9 @@ WRITTEN: dict[str, tuple[str, str]] = {
 
 def read_type(title: str, marks: Iterable[str] = ()) -> str:
     """The type a printed title names, or ""; ``marks`` are words printed beside it (通行费)."""
-    text = _key(title)
+    text = normalize_text(title)
     type_code = next((TITLES[known] for known in _LONGEST_FIRST if known in text), "")
-    if type_code == types.E_ORDINARY_VAT and any(_key(mark) == TOLL_MARK for mark in marks):
+    if type_code == types.E_ORDINARY_VAT and any(normalize_text(mark) == TOLL_MARK for mark in marks):
         return types.TOLL
     if type_code == types.ORDINARY_VAT and any(mark in text for mark in ROLL_MARKS):
         return types.ROLL
