@@ -14,10 +14,10 @@ Two layouts, both on a 210×140 mm page, measured in mm from the top-left corner
 
 A :class:`Text` that prints invoice data names its field as a dotted invoice-JSON path
 (``buyer.name``, ``items[0].amount``); the OFD renderer turns those into CustomTag references,
-and the test suite's tampering helper picks only fields that are printed.  Labels (``label=True``) belong to the
-OFD template page.  Long values are set in a smaller size to fit their column rather than
-wrapped, so that a reader finds each value in one piece; only 备注 and item names too long even
-for a small size wrap onto the next rows, as on real invoices.
+and the test suite's tampering helper picks only fields that are printed.  Labels
+(``label=True``) belong to the OFD template page.  Long values are set in a smaller size to fit
+their column rather than wrapped, so that a reader finds each value in one piece; only 备注 and
+item names too long even for a small size wrap onto the next rows, as on real invoices.
 """
 
 from __future__ import annotations

@@ -20,8 +20,9 @@ how to turn a picture, from a cheap signal: the text detector's boxes on a small
 lines are long and thin: mostly tall boxes mean the page lies sideways), and the angle
 classifier on a dozen of the longest lines (upright or upside down).  It costs a detection on
 a copy of at most ``ORIENTATION_SIDE`` pixels and a few classifications, not a reading; the
-image reader asks it only when a page's OCR misses the key fields.  :func:`deskew` turns the boxes of a slightly tilted photo so that the lines of
-the page are horizontal, which grouping into rows needs.
+image reader asks it only when a page's OCR misses the key fields.  :func:`deskew` turns the
+boxes of a slightly tilted photo so that the lines of the page are horizontal, which grouping
+into rows needs.
 """
 
 from __future__ import annotations
