@@ -27,3 +27,14 @@ class AuditEntry(models.Model):
 
     def __str__(self):
         return f"audit entry {self.id}: {self.action} {self.target}".rstrip()
+
+
+class ThrottleWindow(models.Model):
+    """How many events one key has had in its current window (see :mod:`yanpiao.security.throttle`)."""
+
+    key = models.CharField(max_length=64, unique=True)  # a keyed digest of the limit and what it counts
+    started_at = models.DateTimeField(db_index=True)
+    count = models.PositiveIntegerField()
+
+    def __str__(self):
+        return f"{self.count} since {self.started_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,102 @@
+"""Counting limits shared by every process: at most ``count`` events per key in a window.
+
+A limit names what it counts (``"verification.invoice"``) and how many in how long; the key is
+whatever it is counted per (an account, a client address, an invoice).  The counters live in a
+table, so every web worker, the API and the CLI see the same numbers, and the keys are stored
+as keyed digests only: an address or an invoice number never reaches the table.
+
+Windows are fixed and aligned on local midnight of 2000-01-01 (``TIME_ZONE``): a window of one
+day is a calendar day, as the national platform counts ("同一张发票每天最多查验 5 次"), and a
+window of one hour starts on the hour.  A refused event is not counted, so waiting for
+:attr:`Exceeded.retry_at` is always enough.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from yanpiao.security.fields import keyed_digest
+from yanpiao.security.models import ThrottleWindow
+
+DIGEST_PURPOSE = "throttle"
+
+
+@dataclass(frozen=True)
+class Limit:
+    """At most ``count`` events of kind ``name`` per key in each ``window``."""
+
+    name: str
+    count: int
+    window: datetime.timedelta
+
+
+class Exceeded(Exception):
+    """The limit is reached for this key until ``retry_at``."""
+
+    def __init__(self, limit: Limit, retry_at: datetime.datetime, now: datetime.datetime):
+        super().__init__(f"{limit.name}: more than {limit.count} in {limit.window}; retry at {retry_at}")
+        self.limit = limit
+        self.retry_at = retry_at
+        self.retry_after = max(1, int((retry_at - now).total_seconds() + 0.999))
+
+
+def window_start(window: datetime.timedelta, now: datetime.datetime) -> datetime.datetime:
+    """The start of the fixed window holding ``now``."""
+    origin = timezone.make_aware(datetime.datetime(2000, 1, 1), timezone.get_default_timezone())
+    return origin + ((now - origin) // window) * window
+
+
+def key(limit: Limit, *parts) -> str:
+    """The stored key: a keyed digest of the limit's name and the parts it is counted by."""
+    return keyed_digest("\x1f".join([limit.name, *map(str, parts)]).encode(), DIGEST_PURPOSE)
+
+
+def hit(limit: Limit, *parts, now: datetime.datetime | None = None) -> None:
+    """Count one event for ``parts`` under ``limit``, or raise :class:`Exceeded` (not counted)."""
+    if limit.count <= 0:
+        return
+    now = now or timezone.now()
+    start = window_start(limit.window, now)
+    digest = key(limit, *parts)
+    with transaction.atomic():
+        row = ThrottleWindow.objects.select_for_update().filter(key=digest).first()
+        if row is None:
+            try:
+                with transaction.atomic():
+                    ThrottleWindow.objects.create(key=digest, started_at=start, count=1)
+                return
+            except IntegrityError:  # another process counted the first event of this key
+                row = ThrottleWindow.objects.select_for_update().get(key=digest)
+        if row.started_at != start:
+            row.started_at, row.count = start, 0
+        if row.count >= limit.count:
+            raise Exceeded(limit, start + limit.window, now)
+        row.count += 1
+        row.save(update_fields=["started_at", "count"])
+
+
+def forget_before(moment: datetime.datetime) -> int:
+    """Delete counters whose window started before ``moment`` (they count nothing any more)."""
+    deleted, _ = ThrottleWindow.objects.filter(started_at__lt=moment).delete()
+    return deleted
+
+
+def address_key(address: str | None) -> str:
+    """What a client address is counted by: the address itself, or its /64 for IPv6 (one
+    subscriber usually holds a whole /64)."""
+    if not address:
+        return "unknown"
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return "unknown"
+    if ip.version == 6:
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
