@@ -1,6 +1,7 @@
 """The home page and /healthz."""
 
 import pytest
+from django.test import Client
 
 from tests.factories import key_query
 
@@ -50,3 +51,37 @@ def test_healthz_tells_no_one_why_the_database_failed(client, monkeypatch, caplo
     assert answer.status_code == 503
     assert answer.json() == {"status": "error", "database": "unavailable"}
     assert "secret_admin" not in answer.content.decode() and "secret_admin" in caplog.text
+
+
+HUGE_EXPONENTS = ["1E+999999999", "-1E+999999999", "1E999999999999999999"]
+
+
+@pytest.mark.parametrize("value", HUGE_EXPONENTS)
+@pytest.mark.parametrize("field", ["total", "amount"])
+def test_an_amount_with_a_huge_exponent_is_an_invalid_field(client, register, field, value):
+    query = key_query(register(type="32"))
+    page = client.post("/", {"number": query.number, "issue_date": query.issue_date, field: value})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'data-outcome="invalid"' in html and f'data-field="{field}"' in html
+
+
+@pytest.mark.parametrize("charset", ["utf-16", "utf-7", "latin-1"])
+def test_a_form_in_a_charset_that_cannot_be_read_is_a_400_page(charset):
+    client = Client(enforce_csrf_checks=True)
+    token = client.get("/").cookies["csrftoken"].value
+    page = client.generic(
+        "POST",
+        "/",
+        f"csrfmiddlewaretoken={token}&number=1&issue_date=2026-01-01".encode(),
+        content_type=f"application/x-www-form-urlencoded; charset={charset}",
+    )
+    assert page.status_code == 400
+    assert 'data-error="400"' in page.content.decode()
+
+
+@pytest.mark.parametrize("path", ["/", "/healthz"])
+def test_monitors_may_ask_with_head(client, path):
+    page = client.head(path)
+    assert page.status_code == 200
+    assert page.content == b""

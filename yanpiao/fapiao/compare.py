@@ -29,6 +29,7 @@ from typing import Any
 from yanpiao.fapiao.amount_words import fold_words
 from yanpiao.fapiao.invoice import (
     Invoice,
+    InvoiceFormatError,
     format_amount,
     normalize_text,
     parse_date,
@@ -165,9 +166,10 @@ def _key_differences(query: Query, registered: Invoice) -> list[Difference]:
 
 
 def _decimal_or_text(value: Any) -> Any:
+    """A plain decimal (``"10.70"``, ``"13%"`` → 13) as a number, anything else as normalised text."""
     try:
-        return Decimal(str(value).replace(",", "").lstrip("¥￥").removesuffix("%"))
-    except ArithmeticError:
+        return parse_decimal(str(value).removesuffix("%"), "value", places=False)
+    except InvoiceFormatError:
         return normalize_text(str(value))
 
 
@@ -177,6 +179,13 @@ def _rate(value: Any) -> Any:
         return {"免税": "exempt", "不征税": "not_taxable"}.get(text, text)
     number = _decimal_or_text(text)
     return number / 100 if isinstance(number, Decimal) and text.endswith("%") else number
+
+
+def _day_or_text(value: Any) -> Any:
+    try:
+        return parse_date(str(value))
+    except InvoiceFormatError:
+        return normalize_text(str(value))
 
 
 def _same(path: str, submitted: Any, registered: Any) -> bool:
@@ -191,7 +200,7 @@ def _same(path: str, submitted: Any, registered: Any) -> bool:
     if leaf == "total_in_words":
         return fold_words(normalize_text(submitted)) == fold_words(normalize_text(registered))
     if leaf == "issue_date":
-        return parse_date(str(submitted)) == parse_date(str(registered))
+        return _day_or_text(submitted) == _day_or_text(registered)
     return normalize_text(str(submitted)) == normalize_text(str(registered))
 
 

@@ -38,7 +38,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 from yanpiao.fapiao import types
@@ -262,10 +262,23 @@ def _text(data: Mapping, name: str, where: str = "") -> str:
     return value.strip()
 
 
-def parse_decimal(value: Any, field_name: str, places: bool = True) -> Decimal:
-    """Parse a decimal string (``"57"``, ``"6.2"``, ``"-10.70"``); with ``places`` round to cents.
+_PLAIN_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+_SHOWN = 40  # characters of a refused value quoted in a message
 
-    Floats are refused: invoice amounts must never pass through binary floating point.
+
+def shown(value: Any) -> str:
+    """``repr(value)``, cut short: a message quotes what was refused, not a megabyte of it."""
+    text = repr(value)
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
+
+
+def parse_decimal(value: Any, field_name: str, places: bool = True) -> Decimal:
+    """Parse a plain decimal (``"57"``, ``"6.2"``, ``"-10.70"``); with ``places`` round to cents.
+
+    Floats are refused: invoice amounts must never pass through binary floating point.  So is
+    anything but ASCII digits with an optional sign and point (thousands commas and a yuan sign
+    are allowed): no exponent, no NaN or Infinity, no underscores, no other scripts' digits.
+    Every number must be below :data:`MAX_AMOUNT` in size.
 
     >>> parse_decimal("57", "amount")
     Decimal('57.00')
@@ -275,26 +288,31 @@ def parse_decimal(value: Any, field_name: str, places: bool = True) -> Decimal:
     yanpiao.fapiao.invoice.InvoiceFormatError: amount: more than two decimal places: '1.005'
     >>> parse_decimal("￥1,234.5", "total")
     Decimal('1234.50')
+    >>> parse_decimal("1E+999999999", "total")
+    Traceback (most recent call last):
+    ...
+    yanpiao.fapiao.invoice.InvoiceFormatError: total: not a decimal number (digits and a point only): '1E+999999999'
     """
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise InvoiceFormatError(field_name, f"must be a decimal string, not {type(value).__name__}")
-    try:
-        number = Decimal(value)  # the usual case; Decimal ignores surrounding whitespace
-    except InvalidOperation:
-        text = str(value).strip().replace(",", "").replace("¥", "").replace("￥", "")
-        try:
-            number = Decimal(text)
-        except InvalidOperation:
-            raise InvoiceFormatError(field_name, f"not a decimal number: {value!r}") from None
-    if not number.is_finite():
-        raise InvoiceFormatError(field_name, f"not a decimal number: {value!r}")
+    if isinstance(value, int):
+        number = Decimal(value)
+    else:
+        text = value.strip()
+        if not _PLAIN_DECIMAL.fullmatch(text):
+            text = text.replace(",", "").replace("¥", "").replace("￥", "")
+            if not _PLAIN_DECIMAL.fullmatch(text):
+                raise InvoiceFormatError(
+                    field_name, f"not a decimal number (digits and a point only): {shown(value)}"
+                )
+        number = Decimal(text)
+    if abs(number) >= MAX_AMOUNT:
+        raise InvoiceFormatError(field_name, f"too large for an invoice: {shown(value)}")
     if not places:
         return number
-    if abs(number) >= MAX_AMOUNT:
-        raise InvoiceFormatError(field_name, f"too large for an invoice amount: {value!r}")
     cents = number.quantize(CENT)
     if cents != number:
-        raise InvoiceFormatError(field_name, f"more than two decimal places: {value!r}")
+        raise InvoiceFormatError(field_name, f"more than two decimal places: {shown(value)}")
     return cents
 
 
@@ -324,8 +342,8 @@ def parse_date(value: Any, field_name: str = "issue_date") -> datetime.date:
         except ValueError:
             continue
     if _DATE_SHAPE.fullmatch(text):
-        raise NoSuchDay(field_name, f"no such day: {value!r} ({_why_no_such_day(text)})")
-    raise InvoiceFormatError(field_name, f"not a date (YYYY-MM-DD): {value!r}")
+        raise NoSuchDay(field_name, f"no such day: {shown(value)} ({_why_no_such_day(text)})")
+    raise InvoiceFormatError(field_name, f"not a date (YYYY-MM-DD): {shown(value)}")
 
 
 _DATE_SHAPE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})|(\d{4})(\d{2})(\d{2})|(\d{4})年(\d{1,2})月(\d{1,2})日")
@@ -359,7 +377,7 @@ def _parse_rate(value: Any, where: str) -> str:
     else:
         rate = parse_decimal(text, where, places=False)
     if not 0 <= rate < 1:
-        raise InvoiceFormatError(where, f"a tax rate is a fraction between 0 and 1: {value!r}")
+        raise InvoiceFormatError(where, f"a tax rate is a fraction between 0 and 1: {shown(value)}")
     return format(rate.normalize(), "f") if rate else "0"
 
 

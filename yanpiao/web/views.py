@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
 from yanpiao.access import personal_data
 from yanpiao.fapiao.compare import Query
@@ -19,7 +19,7 @@ from yanpiao.web.forms import VerifyForm
 logger = logging.getLogger(__name__)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def home(request):
     """What Yanpiao holds, and the form that verifies an invoice by its typed fields."""
     result = None
@@ -36,7 +36,7 @@ def home(request):
     return render(request, "web/home.html", context, status=400 if form.errors else 200)
 
 
-@require_GET
+@require_safe
 def healthz(request):
     """Liveness and database reachability, for load balancers and monitoring."""
     try:
