@@ -85,3 +85,14 @@ def test_monitors_may_ask_with_head(client, path):
     page = client.head(path)
     assert page.status_code == 200
     assert page.content == b""
+
+
+def test_the_sixth_check_of_an_invoice_in_a_day_is_a_429_with_the_retry_time(client, register):
+    query = key_query(register(type="32"))
+    data = {"number": query.number, "issue_date": query.issue_date, "total": query.total}
+    for _ in range(5):
+        assert client.post("/", data).status_code == 200
+    page = client.post("/", data)
+    assert page.status_code == 429
+    assert 'data-error="429"' in page.content.decode()
+    assert 0 < int(page["Retry-After"]) <= 86400

@@ -31,6 +31,7 @@ from yanpiao.intake.limits import Limits
 from yanpiao.registry import lookup
 from yanpiao.registry import services as registry
 from yanpiao.security import audit
+from yanpiao.verification import throttling
 from yanpiao.verification.models import Channel, Verification
 
 DESCRIPTIONS = {
@@ -106,19 +107,26 @@ def verify(
     on: datetime.date | None = None,
     document_findings: Sequence[Finding] = (),
     document: dict | None = None,
+    client: str | None = None,
 ) -> Result:
     """Verify the query against the registry and record the check.
+
+    ``client`` is the address the check came from; with ``actor`` it decides what the check is
+    counted against (:mod:`~yanpiao.verification.throttling`), and :class:`TooManyChecks` is
+    raised, before anything is looked up or recorded, once a limit is reached.
 
     ``document_findings`` come from reading a document (test environment, QR CRC, 大写 vs
     小写 …) and travel with the result; those about the document itself or its QR code make
     the outcome ``invalid``.  ``document`` (format, digest) is kept with the submitted fields.
     """
+    throttling.count_check(actor, client)
     on = on or timezone.localdate()
     query_findings = validation.validate_query(query, on, settings.YANPIAO_MAX_INVOICE_AGE_YEARS)
     findings = [*document_findings, *query_findings]
     blocked = has_errors(query_findings) or any(blocks_verification(f) for f in document_findings)
     registered, outcome, differences = None, comparison.INVALID, ()
     if not blocked:
+        throttling.count_invoice_check(query, actor, client)
         registered = lookup.find(InvoiceKey(query.code, query.number))
         if registered is None:
             outcome = comparison.NOT_FOUND
@@ -248,7 +256,11 @@ def intake_limits() -> Limits:
 
 
 def verify_document(
-    data: bytes, actor=None, channel: str | None = None, limits: Limits | None = None
+    data: bytes,
+    actor=None,
+    channel: str | None = None,
+    limits: Limits | None = None,
+    client: str | None = None,
 ) -> DocumentResult:
     """Read every invoice in the document and verify each; raises RefusedDocument with the reason.
 
@@ -268,6 +280,13 @@ def verify_document(
                 )
             )
         results.append(
-            verify(candidate.query(), actor, channel, document_findings=findings, document=document)
+            verify(
+                candidate.query(),
+                actor,
+                channel,
+                document_findings=findings,
+                document=document,
+                client=client,
+            )
         )
     return DocumentResult(extraction, results)

@@ -12,8 +12,11 @@ from yanpiao.access import personal_data
 from yanpiao.fapiao.compare import Query
 from yanpiao.fapiao.types import NAMES
 from yanpiao.registry import services as registry
+from yanpiao.security import clients
 from yanpiao.verification import services as verification
 from yanpiao.verification.models import Channel
+from yanpiao.verification.throttling import TooManyChecks
+from yanpiao.web.errors import error_page
 from yanpiao.web.forms import VerifyForm
 
 logger = logging.getLogger(__name__)
@@ -26,7 +29,12 @@ def home(request):
     form = VerifyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         query = Query.from_fields(**form.cleaned_data)
-        result = verification.verify(query, actor=request.user, channel=Channel.WEB)
+        try:
+            result = verification.verify(
+                query, actor=request.user, channel=Channel.WEB, client=clients.address(request)
+            )
+        except TooManyChecks as refused:
+            return error_page(request, 429, str(refused), {"Retry-After": str(refused.retry_after)})
     context = {
         "form": form,
         "result": result,
