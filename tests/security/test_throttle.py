@@ -68,10 +68,19 @@ def test_what_is_counted_never_reaches_the_table():
     assert "203.0.113.9" not in stored and "144031900111" not in stored
 
 
-def test_old_windows_can_be_forgotten():
+def test_ended_windows_are_forgotten(monkeypatch):
+    monkeypatch.setattr(throttle, "_prune", lambda now: None)
     throttle.hit(THREE_A_DAY, "a", now=at(2026, 5, 1, 9))
     throttle.hit(THREE_A_DAY, "b", now=at(2026, 5, 3, 9))
-    assert throttle.forget_before(at(2026, 5, 2)) == 1
+    assert throttle.forget_expired(at(2026, 5, 3, 10)) == 1
+    assert ThrottleWindow.objects.count() == 1
+
+
+def test_counting_a_new_key_now_and_then_forgets_ended_windows(monkeypatch):
+    monkeypatch.setattr(throttle, "_pruned_at", None)
+    throttle.hit(THREE_A_DAY, "a", now=at(2026, 5, 1, 9))
+    throttle.hit(THREE_A_DAY, "b", now=at(2026, 5, 1, 9, 30))  # within the hour: nothing pruned
+    throttle.hit(THREE_A_DAY, "c", now=at(2026, 5, 3, 9))
     assert ThrottleWindow.objects.count() == 1
 
 

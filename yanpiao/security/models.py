@@ -33,7 +33,8 @@ class ThrottleWindow(models.Model):
     """How many events one key has had in its current window (see :mod:`yanpiao.security.throttle`)."""
 
     key = models.CharField(max_length=64, unique=True)  # a keyed digest of the limit and what it counts
-    started_at = models.DateTimeField(db_index=True)
+    started_at = models.DateTimeField()
+    ends_at = models.DateTimeField(db_index=True)  # when it counts nothing any more
     count = models.PositiveIntegerField()
 
     def __str__(self):

@@ -24,6 +24,8 @@ from yanpiao.security.fields import keyed_digest
 from yanpiao.security.models import ThrottleWindow
 
 DIGEST_PURPOSE = "throttle"
+PRUNE_EVERY = datetime.timedelta(hours=1)
+_pruned_at: datetime.datetime | None = None  # in this process
 
 
 @dataclass(frozen=True)
@@ -63,27 +65,38 @@ def hit(limit: Limit, *parts, now: datetime.datetime | None = None) -> None:
     now = now or timezone.now()
     start = window_start(limit.window, now)
     digest = key(limit, *parts)
+    end = start + limit.window
     with transaction.atomic():
         row = ThrottleWindow.objects.select_for_update().filter(key=digest).first()
         if row is None:
             try:
                 with transaction.atomic():
-                    ThrottleWindow.objects.create(key=digest, started_at=start, count=1)
-                return
+                    ThrottleWindow.objects.create(key=digest, started_at=start, ends_at=end, count=1)
             except IntegrityError:  # another process counted the first event of this key
                 row = ThrottleWindow.objects.select_for_update().get(key=digest)
+            else:
+                _prune(now)
+                return
         if row.started_at != start:
-            row.started_at, row.count = start, 0
+            row.started_at, row.ends_at, row.count = start, end, 0
         if row.count >= limit.count:
-            raise Exceeded(limit, start + limit.window, now)
+            raise Exceeded(limit, end, now)
         row.count += 1
-        row.save(update_fields=["started_at", "count"])
+        row.save(update_fields=["started_at", "ends_at", "count"])
 
 
-def forget_before(moment: datetime.datetime) -> int:
-    """Delete counters whose window started before ``moment`` (they count nothing any more)."""
-    deleted, _ = ThrottleWindow.objects.filter(started_at__lt=moment).delete()
+def forget_expired(now: datetime.datetime | None = None) -> int:
+    """Delete the counters whose window has ended: they count nothing any more."""
+    deleted, _ = ThrottleWindow.objects.filter(ends_at__lte=now or timezone.now()).delete()
     return deleted
+
+
+def _prune(now: datetime.datetime) -> None:
+    """Now and then (once an hour per process, when a new key is counted) forget ended windows."""
+    global _pruned_at
+    if _pruned_at is None or not _pruned_at <= now < _pruned_at + PRUNE_EVERY:
+        _pruned_at = now
+        forget_expired(now)
 
 
 def address_key(address: str | None) -> str:
