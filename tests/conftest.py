@@ -5,10 +5,15 @@ import itertools
 import pytest
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from hypothesis import settings as hypothesis_settings
 
 from tests import factories
 from yanpiao.accounts.models import Role, User
 from yanpiao.registry import services as registry
+
+# Two noisy cores: no per-example deadline; a failure prints what reproduces it.
+hypothesis_settings.register_profile("yanpiao", deadline=None, print_blob=True)
+hypothesis_settings.load_profile("yanpiao")
 
 
 @pytest.fixture
