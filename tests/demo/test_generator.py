@@ -5,13 +5,16 @@ import hashlib
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from tests.support.processes import HAS_PROC, alive, stat
 from yanpiao.demo import catalogue
 from yanpiao.demo.generator import generate
 from yanpiao.fapiao import amount_words, arithmetic, types, uscc, validation
@@ -185,3 +188,32 @@ def test_lines_carry_tax_categories_and_exact_arithmetic(sample):
     assert {"0.13", "0.09", "0.06", "0.03", "0.01", "exempt"} <= set(rates)
     tolls = [item for inv in sample if inv.type == types.TOLL for item in inv.items]
     assert {item.tax_category_code for item in tolls} == {"3040502020301000000"}
+
+
+GENERATOR_PARENT = """
+import datetime, time
+from yanpiao.demo.generator import GeneratorProcess, IssuedNumbers
+process = GeneratorProcess(1_000_000, 1, datetime.date(2026, 6, 30), IssuedNumbers())
+print(process.process.pid, flush=True)
+time.sleep(120)
+"""
+
+
+@pytest.mark.skipif(not HAS_PROC, reason="reads processes from /proc")
+def test_the_generator_process_ends_with_a_killed_fill():
+    parent = subprocess.Popen([sys.executable, "-c", GENERATOR_PARENT], stdout=subprocess.PIPE, text=True)
+    generator = {}
+    try:
+        pid = int(parent.stdout.readline())
+        generator = {pid: stat(pid)[2]}
+        parent.send_signal(signal.SIGKILL)
+        parent.wait(timeout=10)
+        deadline = time.monotonic() + 5
+        while alive(generator) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert alive(generator) == [], "the generator process outlived the fill"
+    finally:
+        parent.kill()
+        parent.wait()
+        for pid in alive(generator):
+            os.kill(pid, signal.SIGKILL)

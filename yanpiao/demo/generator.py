@@ -28,6 +28,7 @@ import bisect
 import datetime
 import itertools
 import multiprocessing
+import os
 import queue
 import random
 import time
@@ -37,6 +38,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
 
+from yanpiao import children
 from yanpiao.demo.catalogue import (
     ABNORMAL,
     BANKS,
@@ -688,8 +690,9 @@ CHUNK = 2_000  # records per message
 CHUNKS_AHEAD = 10
 
 
-def _produce(count, seed, end_date, issued, outbox) -> None:
+def _produce(parent, count, seed, end_date, issued, outbox) -> None:
     """Body of the generator process."""
+    children.end_with_parent(parent)
     try:
         started = time.process_time()
         generator = _Generator(count, seed, end_date, issued)
@@ -709,7 +712,7 @@ class GeneratorProcess:
         context = multiprocessing.get_context("fork")
         self.queue = context.Queue(maxsize=CHUNKS_AHEAD)
         self.process = context.Process(
-            target=_produce, args=(count, seed, end_date, issued, self.queue), daemon=True
+            target=_produce, args=(os.getpid(), count, seed, end_date, issued, self.queue), daemon=True
         )
         self.process.start()
         self.finished = False

@@ -12,10 +12,12 @@ import collections
 import datetime
 import itertools
 import multiprocessing
+import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
+from yanpiao import children
 from yanpiao.fapiao import validation
 from yanpiao.fapiao.findings import errors
 from yanpiao.fapiao.invoice import InvoiceFormatError, from_json
@@ -75,7 +77,10 @@ def check_all(records: Iterable[Record], on: datetime.date, workers: int = 0) ->
         yield from (check(record, on) for record in records)
         return
     # Forked workers inherit the database connection, and never touch it.
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(
+        workers, context, initializer=children.end_with_parent, initargs=(os.getpid(),)
+    ) as pool:
         pending = collections.deque()
         for lines in iter(lambda: [(r.line, r.text) for r in itertools.islice(records, CHUNK)], []):
             pending.append(pool.submit(_check_lines, lines, on))

@@ -1,0 +1,36 @@
+"""Processes as Linux's /proc shows them: who is whose child, and who is still alive."""
+
+from pathlib import Path
+
+HAS_PROC = Path("/proc/self/stat").exists()
+
+
+def stat(pid: int) -> tuple[str, int, str] | None:
+    """(state, parent pid, start time) of a process, or None when there is no such process."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    fields = text[text.rindex(")") + 2 :].split()
+    return fields[0], int(fields[1]), fields[19]
+
+
+def children(parent: int) -> dict[int, str]:
+    """The child processes of ``parent``: pid → start time."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            found_stat = stat(int(entry.name))
+            if found_stat and found_stat[1] == parent:
+                found[int(entry.name)] = found_stat[2]
+    return found
+
+
+def alive(processes: dict[int, str]) -> list[int]:
+    """Those of ``processes`` still running (a zombie has ended; a reused pid is another process)."""
+    living = []
+    for pid, started in processes.items():
+        now = stat(pid)
+        if now and now[0] != "Z" and now[2] == started:
+            living.append(pid)
+    return living
