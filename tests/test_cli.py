@@ -206,3 +206,52 @@ def test_extract_and_verify_file(capsys, register, tmp_path):
     first, second = (json.loads(line) for line in out.splitlines())
     assert first["results"][0]["outcome"] == "authentic" and first["results"][0]["channel"] == "qr"
     assert second["refused"]["reason"] == "not_supported"
+
+
+def test_the_data_folder_and_its_files_are_private(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("YANPIAO_") and k != "DATABASE_URL"}
+    home = tmp_path / "home"
+    env.update(YANPIAO_HOME=str(home), YANPIAO_AUDIT_CHECKPOINT_EVERY="1")
+    commands = [
+        ["keys", "status"],
+        ["verify", "--number", "26112000000000000001", "--date", "2025-01-01", "--total", "1"],
+        ["audit", "checkpoint"],
+    ]
+    for argv in commands:
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import os, sys; from yanpiao import cli; os.umask(0o022); sys.exit(cli.main())",
+                *argv,
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    assert (home / "yanpiao.sqlite3").exists() and (home / "master.key").exists()
+    assert (home / "keys").is_dir() and (home / "audit").is_dir()
+    modes = {
+        str(path.relative_to(tmp_path)): oct(path.stat().st_mode & 0o777) for path in [home, *home.rglob("*")]
+    }
+    assert {name: mode for name, mode in modes.items() if int(mode, 8) & 0o077} == {}
+    assert modes["home"] == "0o700"
+
+
+def test_a_command_run_in_process_leaves_the_umask_as_it_was(capsys):
+    before = os.umask(0o022)
+    try:
+        run(capsys, "check")
+        assert os.umask(0o022) == 0o022
+    finally:
+        os.umask(before)
+
+
+def test_verify_with_an_amount_of_huge_exponent_says_invalid(capsys, register):
+    invoice, query = prepared(register, "32", "authentic")
+    code, out, err = run(
+        capsys, "verify", "--number", query.number, "--date", query.issue_date, "--total", "1E+999999999"
+    )
+    assert code == OUTCOMES["invalid"]
+    assert "total" in err and "Traceback" not in err

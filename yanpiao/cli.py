@@ -4,6 +4,9 @@
 Django command (``yanpiao check``, ``yanpiao migrate``) run through here.  Before a command
 runs, ``YANPIAO_HOME`` is created and the database migrated, so a fresh folder just works.
 Errors reach the user as one line on stderr; a traceback goes to ``YANPIAO_HOME/logs``.
+
+Every file the command creates is private (umask 0o077: files 0600, folders 0700), and in
+production no command that uses the database starts without a usable master key.
 """
 
 import logging
@@ -13,6 +16,9 @@ import traceback
 
 # Commands that must not touch the database before they run.
 NO_DATABASE = {"help", "--help", "-h", "version", "--version", "makemigrations", "shell", "dbshell"}
+# Commands that run without a master key in production: `check` reports its absence itself.
+NO_KEYS = NO_DATABASE | {"check"}
+PRIVATE_UMASK = 0o077  # files 0600, folders 0700: the data folder holds the database and the keys
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 70
@@ -48,7 +54,25 @@ def _silence_stdout() -> None:
     os.close(devnull)
 
 
+def require_keys() -> None:
+    """In production, refuse to start without a usable master key (``ImproperlyConfigured``)."""
+    from django.conf import settings
+
+    if settings.PRODUCTION:
+        from yanpiao.security import keys
+
+        keys.require_master_key()
+
+
 def main(argv: list[str] | None = None) -> int:
+    previous = os.umask(PRIVATE_UMASK)  # before anything creates YANPIAO_HOME or a file in it
+    try:
+        return _main(argv)
+    finally:
+        os.umask(previous)  # as it was, for a caller that runs commands in its own process
+
+
+def _main(argv: list[str] | None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yanpiao.settings")
     from yanpiao.config import ConfigError
@@ -65,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     from django.core.management import execute_from_command_line
 
     try:
+        if argv and argv[0] not in NO_KEYS:
+            require_keys()
         if argv and argv[0] not in NO_DATABASE:
             prepare_database()
         execute_from_command_line(["yanpiao", *argv])

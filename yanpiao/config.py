@@ -4,6 +4,7 @@ Kept apart from ``settings.py`` so that the CLI can prepare ``YANPIAO_HOME`` and
 configuration mistakes before Django starts.
 """
 
+import contextlib
 import os
 import secrets
 from pathlib import Path
@@ -24,12 +25,23 @@ def environment() -> str:
 
 
 def home() -> Path:
-    """The data folder (SQLite file, keys, uploads); created on first use."""
+    """The data folder (SQLite file, keys, uploads); created on first use, readable by its owner only."""
     path = Path(os.environ.get("YANPIAO_HOME", "var")).expanduser().resolve()
     if path.exists() and not path.is_dir():
         raise ConfigError(f"YANPIAO_HOME={path} exists and is not a folder")
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, mode=0o700)
+    except FileExistsError:
+        pass  # an existing folder keeps its mode (`yanpiao check --deploy` warns when it is open)
+    else:
+        path.chmod(0o700)  # whatever the umask
     return path
+
+
+def private_file(path: Path) -> None:
+    """Create ``path`` empty with mode 0600 unless it exists (before a library creates it 0644)."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def boolean(name: str, default: bool) -> bool:
@@ -74,6 +86,44 @@ def secret_key(data_home: Path, env: str) -> str:
     return path.read_text().strip()
 
 
+DEVELOPMENT_SITE_URL = "http://127.0.0.1:8000"
+
+
+def site_url(env: str) -> str:
+    """``YANPIAO_SITE_URL``, the address links in mail and text messages start with (no trailing
+    ``/``): never taken from a request's ``Host``.  Required, and ``https://``, in production."""
+    from urllib.parse import urlsplit
+
+    raw = os.environ.get("YANPIAO_SITE_URL", "").strip()
+    if not raw:
+        if env == "production":
+            raise ConfigError(
+                "YANPIAO_SITE_URL is required when YANPIAO_ENV=production "
+                "(the site's public address, e.g. https://fapiao.example.cn, for links in mail)"
+            )
+        return DEVELOPMENT_SITE_URL
+    try:
+        parts = urlsplit(raw)
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        parts, port_ok = None, False
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or not port_ok
+        or parts.username
+        or parts.query
+        or parts.fragment
+    ):
+        raise ConfigError(
+            f"YANPIAO_SITE_URL must be an http:// or https:// address such as https://fapiao.example.cn, not {raw!r}"
+        )
+    if env == "production" and parts.scheme != "https":
+        raise ConfigError("YANPIAO_SITE_URL must start with https:// when YANPIAO_ENV=production")
+    return raw.rstrip("/")
+
+
 def database(data_home: Path) -> dict:
     """``DATABASE_URL`` (PostgreSQL or SQLite) or, by default, ``YANPIAO_HOME/yanpiao.sqlite3``."""
     import dj_database_url
@@ -81,6 +131,8 @@ def database(data_home: Path) -> dict:
     url = os.environ.get("DATABASE_URL", "").strip()
     if not url:
         config = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(data_home / "yanpiao.sqlite3")}
+        # SQLite gives the -wal and -shm files the mode of the database file: 0600 for all three.
+        private_file(data_home / "yanpiao.sqlite3")
     else:
         try:
             config = dj_database_url.parse(url, conn_max_age=60)

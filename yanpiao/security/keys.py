@@ -2,7 +2,8 @@
 
 The master key (32 random bytes, base64) comes from ``YANPIAO_MASTER_KEY`` or the file named
 by ``YANPIAO_MASTER_KEY_FILE``; in development it is generated once into
-``YANPIAO_HOME/master.key`` (mode 0600), in production it is required.  It never encrypts
+``YANPIAO_HOME/master.key`` (mode 0600), in production it is required.  A key file that group
+or others may read is refused in production and warned about in development.  It never encrypts
 data itself: it encrypts the keysets, which live in ``YANPIAO_HOME/keys/<name>.json``:
 
 * ``fields`` — AEAD (AES-256-GCM) for sensitive fields (:mod:`yanpiao.security.fields`);
@@ -16,8 +17,10 @@ in the keyset, so everything written under them keeps decrypting.
 from __future__ import annotations
 
 import base64
+import logging
 import os
 import secrets
+import stat
 import threading
 import time
 from pathlib import Path
@@ -39,6 +42,10 @@ TEMPLATES = {
 }
 RELOAD_SECONDS = 5.0  # how often a process looks for a keyset rotated by another one
 _NONCE = 12
+REQUIRED = "YANPIAO_MASTER_KEY or YANPIAO_MASTER_KEY_FILE is required when YANPIAO_ENV=production"
+
+logger = logging.getLogger(__name__)
+_warned: set[str] = set()  # key files already warned about in this process
 
 
 class MasterAead(aead.Aead):
@@ -80,26 +87,40 @@ def _write_private(path: Path, data: bytes) -> None:
     os.replace(temporary, path)
 
 
+def _read_key_file(path: Path, label: str) -> str:
+    """The text of a master key file that only its owner may read (production), else with a warning."""
+    try:
+        with path.open() as stream:
+            mode = stat.S_IMODE(os.fstat(stream.fileno()).st_mode)
+            text = stream.read().strip()
+    except OSError as exc:
+        raise ImproperlyConfigured(f"{label}: cannot read {path}: {exc.strerror}") from None
+    if mode & 0o077:
+        problem = (
+            f"{label} {path} can be read by group or others (mode {mode:04o}): "
+            "make it readable by its owner only (chmod 600)"
+        )
+        if settings.PRODUCTION:
+            raise ImproperlyConfigured(problem)
+        if problem not in _warned:
+            _warned.add(problem)
+            logger.warning("%s", problem)
+    return text
+
+
 def master_key() -> bytes:
     """The raw master key, from the environment, its file, or (development) ``YANPIAO_HOME/master.key``."""
     text = os.environ.get("YANPIAO_MASTER_KEY", "").strip()
     file_name = os.environ.get("YANPIAO_MASTER_KEY_FILE", "").strip()
     if not text and file_name:
-        try:
-            text = Path(file_name).read_text().strip()
-        except OSError as exc:
-            raise ImproperlyConfigured(
-                f"YANPIAO_MASTER_KEY_FILE: cannot read {file_name}: {exc.strerror}"
-            ) from None
+        text = _read_key_file(Path(file_name), "YANPIAO_MASTER_KEY_FILE")
     if not text:
         path = home() / "master.key"
         if not path.exists():
             if settings.PRODUCTION:
-                raise ImproperlyConfigured(
-                    "YANPIAO_MASTER_KEY or YANPIAO_MASTER_KEY_FILE is required when YANPIAO_ENV=production"
-                )
+                raise ImproperlyConfigured(REQUIRED)
             _write_private(path, base64.b64encode(secrets.token_bytes(32)) + b"\n")
-        text = path.read_text().strip()
+        text = _read_key_file(path, "the master key file")
     try:
         key = base64.b64decode(text, validate=True)
     except ValueError:
@@ -109,6 +130,34 @@ def master_key() -> bytes:
 
 def master_aead() -> MasterAead:
     return MasterAead(master_key())
+
+
+def require_master_key() -> None:
+    """Raise ``ImproperlyConfigured`` unless a usable master key is configured (none is generated).
+
+    Production processes call it before they start, so that a missing key stops them at once
+    instead of failing every request that touches an encrypted value.
+    """
+    if not settings.PRODUCTION and not _configured() and not (home() / "master.key").exists():
+        return  # development: generated on first use
+    master_aead()
+
+
+def _configured() -> bool:
+    return any(os.environ.get(name, "").strip() for name in ("YANPIAO_MASTER_KEY", "YANPIAO_MASTER_KEY_FILE"))
+
+
+def unopenable_keysets() -> list[str]:
+    """The keyset files in ``YANPIAO_HOME/keys`` the master key does not open (a wrong master key)."""
+    refused = []
+    for name in TEMPLATES:
+        path = _path(name)
+        if path.exists():
+            try:
+                _read(name)
+            except tink.TinkError:
+                refused.append(str(path))
+    return refused
 
 
 def _associated_data(name: str) -> bytes:
