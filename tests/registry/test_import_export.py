@@ -1,17 +1,21 @@
 """``import`` and ``export`` of invoice JSON through the registry services."""
 
 import datetime
+import functools
 import io
 import json
+import sys
 from decimal import Decimal
 
 import pytest
+from django.core.management import call_command
 
 from tests import factories
 from yanpiao.demo.generator import generate
 from yanpiao.fapiao.invoice import to_json
 from yanpiao.registry import checking, jsonio, services
 from yanpiao.registry.models import Invoice, Item, StatusChange
+from yanpiao.security import audit
 
 pytestmark = pytest.mark.django_db
 
@@ -197,3 +201,105 @@ def test_an_invoice_imported_with_spaced_or_full_width_identifiers_verifies(db):
     report = services.import_file(io.StringIO(json.dumps(record, ensure_ascii=False)))
     assert report.added == 1, report.rejected
     assert verify(key_query(invoice)).outcome == "authentic"
+
+
+def test_a_line_with_a_huge_exponent_is_reported_and_the_others_go_in():
+    huge = good(type="32")
+    huge["total"] = "1E+999999999"
+    amount = good(type="32")
+    amount["amount"] = "-1E999999999999999999"
+    report = services.import_file(jsonl(good(type="32"), huge, amount, good(type="10")))
+    assert report.added == 2
+    assert {e.line: e.message.split(":")[0] for e in report.rejected} == {2: "total", 3: "amount"}
+
+
+# --- what is audited when an export or an import stops early (issue 9) ---------------------------
+
+
+class ClosedAfter(io.StringIO):
+    """A reader that goes away (``yanpiao export | head -n 3``) after ``lines`` lines."""
+
+    def __init__(self, lines: int):
+        super().__init__()
+        self.left = lines
+
+    def write(self, text: str) -> int:
+        if self.left == 0:
+            raise BrokenPipeError(32, "Broken pipe")
+        self.left -= text.count("\n")
+        return super().write(text)
+
+
+def last_entries(action, count=10):
+    return [entry for entry in audit.tail(count) if entry.action == action]
+
+
+def test_an_export_cut_short_is_audited_with_what_was_written():
+    for _ in range(5):
+        services.register(factories.invoice(type="32"))
+    stream = ClosedAfter(3)
+    with pytest.raises(BrokenPipeError):
+        services.export_file(stream, status="normal")
+    assert len(stream.getvalue().splitlines()) == 3
+    [entry] = last_entries("registry.export")
+    assert entry.detail == {"invoices": 3, "status": "normal", "complete": False}
+
+
+def test_the_export_command_audits_an_export_cut_short(monkeypatch):
+    for _ in range(4):
+        services.register(factories.invoice(type="10"))
+    monkeypatch.setattr(sys, "stdout", ClosedAfter(2))
+    with pytest.raises(BrokenPipeError):
+        call_command("export")
+    [entry] = last_entries("registry.export")
+    assert entry.detail == {"invoices": 2, "status": "any", "complete": False}
+
+
+def test_a_finished_export_is_audited_as_complete():
+    services.register(factories.invoice(type="32"))
+    assert services.export_file(io.StringIO()) == 1
+    [entry] = last_entries("registry.export")
+    assert entry.detail == {"invoices": 1, "status": "any", "complete": True}
+
+
+class KilledAfter(io.StringIO):
+    """An import file whose reading process is killed after ``lines`` lines."""
+
+    def __init__(self, text: str, lines: int):
+        super().__init__(text)
+        self.left = lines
+
+    def readline(self, *args) -> str:
+        if self.left == 0:
+            raise KeyboardInterrupt
+        self.left -= 1
+        return super().readline(*args)
+
+
+def test_each_committed_batch_of_an_import_is_audited_even_when_it_is_killed(monkeypatch):
+    monkeypatch.setattr(services, "Importer", functools.partial(services.Importer, batch_size=2))
+    monkeypatch.setattr(checking, "IN_PROCESS_FIRST", 1)
+    records = [good(type="32") for _ in range(7)]
+    services.register(factories.invoice(type="32"))  # something before, to tell it apart
+    with pytest.raises(KeyboardInterrupt):
+        services.import_file(KilledAfter(jsonl(*records).getvalue(), 5), workers=0)
+    assert Invoice.objects.count() == 1 + 4  # two batches of two were committed
+    batches = last_entries("registry.register_bulk")
+    assert [entry.detail for entry in batches] == [{"invoices": 2, "updated": 0, "reason": "import"}] * 2
+    assert last_entries("registry.import") == []
+
+
+def test_an_import_audits_its_batches_then_its_end(monkeypatch):
+    monkeypatch.setattr(services, "Importer", functools.partial(services.Importer, batch_size=2))
+    records = [good(type="32") for _ in range(3)]
+    report = services.import_file(jsonl(*records, records[0]), workers=0)
+    assert (report.added, report.unchanged) == (3, 1)
+    entries = [e for e in audit.tail(5) if e.action.startswith("registry.")]
+    assert [(e.action, e.detail) for e in entries] == [
+        ("registry.register_bulk", {"invoices": 2, "updated": 0, "reason": "import"}),
+        ("registry.register_bulk", {"invoices": 1, "updated": 0, "reason": "import"}),
+        ("registry.import", {"added": 3, "unchanged": 1, "updated": 0, "rejected": 0}),
+    ]
+    # a batch that changes nothing leaves no batch entry
+    services.import_file(jsonl(*records), workers=0)
+    assert [e.action for e in audit.tail(1)] == ["registry.import"]

@@ -3,6 +3,7 @@
 import base64
 import contextlib
 import hashlib
+import hmac
 import importlib
 import io
 import json
@@ -11,14 +12,18 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from decimal import Decimal
 
 import pytest
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.contrib.auth import authenticate, get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, connections, transaction
 from django.test import RequestFactory
+from django.utils.timezone import now as django_now
 
 from yanpiao.security import audit, keys
 from yanpiao.security.fields import blind_index
@@ -30,12 +35,25 @@ append_only = importlib.import_module("yanpiao.security.migrations.0002_audit_ta
 
 
 @pytest.fixture(autouse=True)
-def home(settings, tmp_path):
-    """A data folder of its own: master key, signing key and checkpoints."""
+def home(settings, tmp_path, monkeypatch):
+    """A data folder of its own (signing key, checkpoints), with the master key of the session.
+
+    The chain is keyed from the master key, and entries committed by other tests (transactional
+    ones) stay in the table: like a production process, each test takes the master key from the
+    environment, the one they were chained with.
+    """
+    monkeypatch.setenv("YANPIAO_MASTER_KEY", base64.b64encode(keys.master_key()).decode())
     settings.HOME = tmp_path
     keys.forget()
     yield tmp_path
     keys.forget()
+
+
+def chain_key():
+    """HMAC-SHA256 under HKDF-SHA256(master key, info "yanpiao audit chain key"), as documented."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"yanpiao audit chain key").derive(
+        keys.master_key()
+    )
 
 
 @contextlib.contextmanager
@@ -97,7 +115,8 @@ def test_first_entry_follows_zeros_and_hash_is_reproducible():
         "detail": {"outcome": "authentic"},
     }
     text = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    assert entry.entry_hash == hashlib.sha256(f"{entry.previous_hash}\n{text}".encode()).hexdigest()
+    message = f"{entry.previous_hash}\n{text}".encode()
+    assert entry.entry_hash == hmac.new(chain_key(), message, hashlib.sha256).hexdigest()
 
 
 def test_details_are_stored_as_they_are_hashed():
@@ -239,12 +258,9 @@ def test_checkpoints_are_signed_with_the_published_key(home):
     published = Ed25519PublicKey.from_public_bytes(
         bytes.fromhex((home / "audit" / "signing-key.pub").read_text())
     )
-    message = (
-        b"yanpiao audit checkpoint\n"
-        + json.dumps(
-            {"at": line["at"], "hash": line["hash"], "id": line["id"]}, separators=(",", ":")
-        ).encode()
-    )
+    assert (line["sequence"], line["previous"]) == (1, "")
+    signed = {key: line[key] for key in ("at", "hash", "id", "previous", "sequence")}
+    message = b"yanpiao audit checkpoint 2\n" + json.dumps(signed, separators=(",", ":")).encode()
     published.verify(bytes.fromhex(line["signature"]), message)  # raises if it does not hold
     secret = home / "keys" / "audit-signing.key"
     assert secret.stat().st_mode & 0o777 == 0o600
@@ -286,6 +302,7 @@ def test_a_damaged_checkpoint_line_is_reported(home):
 
 def test_a_checkpoint_is_written_every_n_entries(home, settings, django_capture_on_commit_callbacks):
     settings.YANPIAO_AUDIT_CHECKPOINT_EVERY = 3
+    settings.YANPIAO_AUDIT_CHECKPOINT_SECONDS = 0
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         ids = record_some(3)
     assert len(callbacks) == 1
@@ -296,6 +313,7 @@ def test_a_checkpoint_is_written_every_n_entries(home, settings, django_capture_
 
 def test_no_automatic_checkpoint_when_turned_off(home, settings, django_capture_on_commit_callbacks):
     settings.YANPIAO_AUDIT_CHECKPOINT_EVERY = 0
+    settings.YANPIAO_AUDIT_CHECKPOINT_SECONDS = 0
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         record_some(3)
     assert callbacks == [] and not (home / "audit" / "checkpoints.jsonl").exists()
@@ -418,7 +436,10 @@ def test_cli_from_a_fresh_home_with_concurrent_writers(tmp_path):
     database.execute(f"DELETE FROM {TABLE} WHERE id = 120")
     database.close()
     done = subprocess.run([*yanpiao, "audit", "verify"], env=env, capture_output=True, text=True)
-    assert (done.returncode, done.stderr.strip()) == (1, "audit entry 120 was deleted")
+    assert (done.returncode, done.stderr.strip().splitlines()) == (
+        1,
+        ["audit entry 120 was deleted", f"the trigger {TABLE}_no_delete is missing: run yanpiao migrate"],
+    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -447,11 +468,304 @@ def test_concurrent_threads_keep_one_chain():
     assert audit.verify().ok
 
 
-def test_a_wrong_master_key_is_reported(home):
+def test_a_wrong_master_key_is_reported(home, monkeypatch):
     record_some(1)
     audit.checkpoint()
-    (home / "master.key").write_text(base64.b64encode(bytes(32)).decode())
+    monkeypatch.setenv("YANPIAO_MASTER_KEY", base64.b64encode(bytes(32)).decode())
     keys.forget()
     audit._signing_keys.clear()
     report = audit.verify()
     assert not report.ok and "signing key does not decrypt" in report.reason
+
+
+# --- what a hostile probe tried (issue 9) --------------------------------------------------------
+
+
+def unkeyed_hash(previous_hash, entry):
+    """The only hash an intruder without the master key can compute: the plain SHA-256 of the chain."""
+    fields = {
+        "id": entry.id,
+        "at": audit.instant(entry.at),
+        "actor_id": entry.actor_id,
+        "action": entry.action,
+        "target": entry.target,
+        "detail": entry.detail,
+    }
+    text = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(f"{previous_hash}\n{text}".encode()).hexdigest()
+
+
+def rewrite_from(first_id, target="forged"):
+    """Rewrite every entry from ``first_id`` to the head and recompute the chain, as an intruder would."""
+    entries = list(audit.AuditEntry.objects.filter(id__gte=first_id).order_by("id"))
+    previous = entries[0].previous_hash
+    with bypassing_triggers() as cursor:
+        for entry in entries:
+            entry.target = target
+            digest = unkeyed_hash(previous, entry)
+            cursor.execute(
+                f"UPDATE {TABLE} SET target = %s, previous_hash = %s, entry_hash = %s WHERE id = %s",
+                [target, previous, digest, entry.id],
+            )
+            previous = digest
+
+
+REPLACING = {
+    "insert or replace": "INSERT OR REPLACE INTO {table} SELECT id, at, actor_id, action, 'forged', detail, "
+    "previous_hash, entry_hash FROM {table} WHERE id = %s",
+    "replace": "REPLACE INTO {table} SELECT id, at, actor_id, action, 'forged', detail, previous_hash, "
+    "entry_hash FROM {table} WHERE id = %s",
+    "upsert": "INSERT INTO {table} SELECT id, at, actor_id, action, 'forged', detail, previous_hash, "
+    "entry_hash FROM {table} WHERE id = %s ON CONFLICT (id) DO UPDATE SET target = 'forged'",
+}
+
+
+@pytest.mark.parametrize("how", REPLACING)
+def test_an_entry_cannot_be_replaced_by_an_insert(how):
+    if how != "upsert" and connection.vendor != "sqlite":
+        pytest.skip("REPLACE is SQLite's")
+    ids = record_some(5)
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(REPLACING[how].format(table=TABLE), [ids[2]])
+    assert row(ids[2])[3] == f"verification.verification:{2}"
+    assert audit.verify().ok
+
+
+def test_the_chain_is_keyed():
+    ids = record_some(2)
+    entry = audit.tail(1)[0]
+    assert entry.id == ids[-1]
+    assert entry.entry_hash != unkeyed_hash(entry.previous_hash, entry)
+
+
+def test_a_chain_rewritten_to_the_head_is_named_without_a_checkpoint():
+    ids = record_some(6)
+    rewrite_from(ids[2])
+    report = audit.verify()
+    assert (report.ok, report.first_bad_id) == (False, ids[2])
+    assert report.reason.startswith(f"audit entry {ids[2]} was altered")
+
+
+def test_a_chain_rewritten_under_a_checkpoint_names_the_first_rewritten_entry():
+    ids = record_some(6)
+    audit.checkpoint()
+    rewrite_from(ids[2])
+    report = audit.verify()
+    assert (report.ok, report.first_bad_id) == (False, ids[2])
+    assert report.reason.startswith(f"audit entry {ids[2]} was altered")
+    assert f"entries {ids[2]} to {ids[-1]} were rewritten" in report.reason
+
+
+def three_checkpoints():
+    for _ in range(3):
+        record_some(1)
+        audit.checkpoint()
+
+
+@pytest.mark.parametrize("damage", ["deleted", "emptied", "last removed", "middle removed", "first removed"])
+def test_removed_checkpoints_are_detected(home, damage):
+    three_checkpoints()
+    path = home / "audit" / "checkpoints.jsonl"
+    lines = path.read_text().splitlines(keepends=True)
+    kept = {"emptied": [], "last removed": lines[:2], "middle removed": [lines[0], lines[2]]}
+    if damage == "deleted":
+        path.unlink()
+    else:
+        path.write_text("".join(kept.get(damage, lines[1:])))
+    report = audit.verify()
+    assert not report.ok
+    if damage in ("middle removed", "first removed"):
+        assert "checkpoints were removed" in report.reason
+    else:
+        assert report.reason.startswith(
+            f"{path} holds {len(kept.get(damage, []))} checkpoints, but 3 were written"
+        )
+
+
+def test_checkpoints_carry_their_sequence_and_the_one_before(home):
+    three_checkpoints()
+    lines = [json.loads(line) for line in (home / "audit" / "checkpoints.jsonl").read_text().splitlines()]
+    assert [line["sequence"] for line in lines] == [1, 2, 3]
+    assert lines[0]["previous"] == ""
+    assert lines[2]["previous"] == hashlib.sha256(bytes.fromhex(lines[1]["signature"])).hexdigest()
+
+
+def test_a_tampered_or_missing_sealed_count_is_detected(home):
+    three_checkpoints()
+    sealed = home / "audit" / "checkpoints.sealed"
+    data = json.loads(sealed.read_text())
+    data["count"] = 1
+    sealed.write_text(json.dumps(data))
+    report = audit.verify()
+    assert not report.ok and report.reason == f"the sealed checkpoint count {sealed} does not hold"
+    sealed.unlink()
+    report = audit.verify()
+    assert not report.ok and report.reason == f"the sealed checkpoint count {sealed} is missing"
+
+
+def test_a_checkpoint_is_written_after_an_interval(home, settings, django_capture_on_commit_callbacks):
+    settings.YANPIAO_AUDIT_CHECKPOINT_EVERY = 0
+    settings.YANPIAO_AUDIT_CHECKPOINT_SECONDS = 60
+    path = home / "audit" / "checkpoints.jsonl"
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        first = record_some(3)  # no checkpoint yet: the first entry asks for one
+    assert len(callbacks) == 1
+    recent = time.time() - 30
+    os.utime(path, (recent, recent))
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        record_some(2)
+    assert callbacks == []
+    stale = time.time() - 61
+    os.utime(path, (stale, stale))
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        last = record_some(2)
+    assert len(callbacks) == 1
+    assert [json.loads(line)["id"] for line in path.read_text().splitlines()] == [first[-1], last[-1]]
+
+
+def drop_trigger(name):
+    with connection.cursor() as cursor:
+        on = f" ON {TABLE}" if connection.vendor == "postgresql" else ""
+        cursor.execute(f"DROP TRIGGER {name}{on}")
+
+
+@pytest.mark.parametrize("event", ["update", "delete"])
+def test_verify_names_a_missing_trigger_and_migrate_recreates_it(event):
+    ids = record_some(2)
+    drop_trigger(f"{TABLE}_no_{event}")
+    report = audit.verify()
+    assert not report.ok
+    assert report.reason == f"the trigger {TABLE}_no_{event} is missing: run yanpiao migrate"
+    call_command("migrate", verbosity=0)
+    report = audit.verify()
+    assert report.ok, report.reason
+    restored = audit.tail(1)[0]
+    assert (restored.action, restored.detail) == (
+        "audit.trigger_restore",
+        {"trigger": f"{TABLE}_no_{event}", "was": "missing"},
+    )
+    statement = f"DELETE FROM {TABLE}" if event == "delete" else f"UPDATE {TABLE} SET target = 'x'"
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(statement + " WHERE id = %s", [ids[0]])
+
+
+def test_verify_names_disabled_triggers_and_migrate_enables_them():
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite triggers cannot be disabled")
+    record_some(2)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {TABLE} DISABLE TRIGGER {TABLE}_no_update")
+    report = audit.verify()
+    assert not report.ok
+    assert report.reason == f"the trigger {TABLE}_no_update is disabled: run yanpiao migrate"
+    call_command("migrate", verbosity=0)
+    assert audit.verify().ok
+
+
+def write_unkeyed_log(count):
+    """A log written before the chain was keyed: the plain SHA-256 chain, from entry 1."""
+    with bypassing_triggers() as cursor:
+        cursor.execute(f"DELETE FROM {TABLE}")  # the test's transaction brings back what was there
+    previous = audit.GENESIS
+    for id in range(1, count + 1):
+        entry = audit.AuditEntry(
+            id=id,
+            at=django_now(),
+            actor_id=None,
+            action="verification.create",
+            target=f"verification.verification:{id}",
+            detail={"outcome": "authentic"},
+        )
+        digest = unkeyed_hash(previous, entry)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {TABLE} (id, at, actor_id, action, target, detail, previous_hash, entry_hash) "
+                "VALUES (%s, %s, NULL, %s, %s, %s, %s, %s)",
+                [
+                    id,
+                    connection.ops.adapt_datetimefield_value(entry.at),
+                    entry.action,
+                    entry.target,
+                    '{"outcome":"authentic"}',
+                    previous,
+                    digest,
+                ],
+            )
+        previous = digest
+
+
+def test_an_unkeyed_log_from_before_is_sealed_on_migrate_and_still_checked(home):
+    write_unkeyed_log(4)
+    upgrade = importlib.import_module("yanpiao.security.migrations.0004_keyed_audit_chain")
+    upgrade.seal_unkeyed_entries(None, connection.schema_editor())
+    lines = (home / "audit" / "checkpoints.jsonl").read_text().splitlines()
+    assert [json.loads(line)["id"] for line in lines] == [4]  # the unkeyed head, signed at the upgrade
+    ids = record_some(2)
+    assert ids == [5, 6] and row(5)[0] == row(4)[1]
+    report = audit.verify()
+    assert report.ok, report.reason
+    assert (
+        report.summary()
+        == "audit log intact: 6 entries (1 to 4 from before the keyed chain), last checkpoint at id 4"
+    )
+    with bypassing_triggers() as cursor:
+        cursor.execute(f"UPDATE {TABLE} SET target = 'x' WHERE id = 2")
+    assert audit.verify().reason == "audit entry 2 was altered"
+
+
+def test_unkeyed_entries_are_refused_without_the_sealed_upgrade(home):
+    write_unkeyed_log(3)
+    report = audit.verify()
+    assert (report.ok, report.first_bad_id) == (False, 1)
+    assert report.reason == (
+        "audit entry 1 was altered: it has an unkeyed hash, but the keyed chain starts at entry 1 "
+        f"(rewritten without the key, or {home / 'audit' / 'checkpoints.sealed'} was lost)"
+    )
+
+
+def test_a_trigger_or_function_replaced_by_a_harmless_one_is_named_and_restored():
+    ids = record_some(2)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            name, kind = f"{TABLE}_append_only", "function"
+            cursor.execute(
+                f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN OLD; END$$"
+            )
+        else:
+            name, kind = f"{TABLE}_no_delete", "trigger"
+            cursor.execute(f"DROP TRIGGER {name}")
+            cursor.execute(f"CREATE TRIGGER {name} BEFORE DELETE ON {TABLE} WHEN 0 BEGIN SELECT 1; END")
+    report = audit.verify()
+    assert not report.ok and report.reason == f"the {kind} {name} was changed: run yanpiao migrate"
+    call_command("migrate", verbosity=0)
+    assert audit.verify().ok
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(f"DELETE FROM {TABLE} WHERE id = %s", [ids[0]])
+
+
+def test_no_checkpoint_over_removed_ones_until_resealed(home):
+    three_checkpoints()
+    (home / "audit" / "checkpoints.jsonl").write_text("")
+    with pytest.raises(audit.AuditError, match="holds 0 checkpoints, but 3 were written"):
+        audit.checkpoint()
+    with pytest.raises(CommandError, match="no checkpoint written"):
+        call_command("audit", "checkpoint")
+    code, out, _ = command("checkpoint", "--reseal")
+    assert code == 0 and out.startswith("sealed count 3 -> 0\ncheckpoint at id ")
+    resealed = audit.tail(1)[0]
+    assert (resealed.action, resealed.detail) == ("audit.reseal", {"was": 3, "now": 0})
+    report = audit.verify()
+    assert report.ok, report.reason
+    assert report.last_checkpoint_id == resealed.id

@@ -407,9 +407,12 @@ class Importer:
         self.report.rejected.append(LineError(line, message))
 
     def flush(self) -> None:
+        """Write the batch in one transaction, with its audit entry (so an import killed later
+        leaves one for each batch it committed)."""
         batch, self.batch = self.batch, []
         if not batch:
             return
+        added, updated = self.report.added, self.report.updated
         with transaction.atomic():
             existing = lookup.find_stored([p.key for p in batch])
             fresh: list[_Pending] = []
@@ -420,6 +423,14 @@ class Importer:
                 else:
                     self._merge(pending, row)
             self._write(fresh)
+            added, updated = self.report.added - added, self.report.updated - updated
+            if added or updated:
+                audit.record(
+                    audit.Action.REGISTRY_REGISTER_BULK,
+                    self.actor,
+                    audit.target(models.Invoice),
+                    {"invoices": added, "updated": updated, "reason": "import"},
+                )
 
     def _merge(self, pending: _Pending, stored: Stored) -> None:
         """The invoice is registered already: identical is a no-op, different is an error."""
@@ -495,16 +506,36 @@ def import_file(
 
 
 def export_file(stream: IO[str], fmt: str = "jsonl", status: str | None = None, actor=None) -> int:
-    """Write every registered invoice (optionally of one status) as invoice JSON; return the count."""
+    """Write every registered invoice (optionally of one status) as invoice JSON; return the count.
+
+    The export is audited however it ends: a reader gone (``yanpiao export | head``), an
+    interruption or an error leaves an entry with ``complete`` false and the invoices written to
+    the stream until then (an upper bound of what the reader received: some may have stayed in a
+    buffer).
+    """
     rows = invoice_rows()
     if status:
         rows = rows.filter(status=status)
-    invoices = load_invoices(rows)
-    count = jsonio.write_array(invoices, stream) if fmt == "json" else jsonio.write_lines(invoices, stream)
-    audit.record(
-        audit.Action.REGISTRY_EXPORT,
-        actor,
-        audit.target(models.Invoice),
-        {"invoices": count, "status": status or "any"},
-    )
+    written, complete = 0, False
+
+    def counted(invoices):
+        nonlocal written
+        for invoice in invoices:
+            yield invoice
+            written += 1  # the writer came back for the next one: this one's write returned
+
+    invoices = counted(load_invoices(rows))
+    try:
+        count = (
+            jsonio.write_array(invoices, stream) if fmt == "json" else jsonio.write_lines(invoices, stream)
+        )
+        stream.flush()
+        complete = True
+    finally:
+        audit.record(
+            audit.Action.REGISTRY_EXPORT,
+            actor,
+            audit.target(models.Invoice),
+            {"invoices": written, "status": status or "any", "complete": complete},
+        )
     return count

@@ -5,14 +5,22 @@ with a keyed blind index of the submitted login, never the e-mail address or pho
 A change of the fields that grant powers (role, is_staff, is_superuser) is recorded however it
 is saved, once, with the user who made it when the saver names them (``user.changed_by``, as
 :func:`yanpiao.accounts.organisations.set_role` does).
+
+After every ``migrate``, :func:`restore_triggers` puts back a trigger of the audit table that was
+dropped, disabled or changed, and records that it did (``audit.trigger_restore``).
 """
+
+import logging
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models.signals import post_save, pre_save
 
-from yanpiao.security import audit
+from yanpiao.security import audit, triggers
 from yanpiao.security.fields import blind_index
+
+logger = logging.getLogger(__name__)
 
 LOGIN_INDEX = "audit login"
 GUARDED = ("role", "is_staff", "is_superuser")  # the fields that grant powers
@@ -77,3 +85,13 @@ def connect() -> None:
     user_login_failed.connect(login_failed, dispatch_uid="yanpiao.audit.login_failed")
     pre_save.connect(remember_powers, sender=user_model, dispatch_uid="yanpiao.audit.user_pre_save")
     post_save.connect(user_saved, sender=user_model, dispatch_uid="yanpiao.audit.user_post_save")
+
+
+def restore_triggers(sender, using=DEFAULT_DB_ALIAS, **kwargs):
+    """``post_migrate`` of the security app: the audit table's triggers, as migrations made them."""
+    for problem in triggers.restore(connections[using]):
+        logger.warning("%s; restored", problem)
+        if using == DEFAULT_DB_ALIAS:
+            audit.record(
+                audit.Action.AUDIT_TRIGGER_RESTORE, detail={"trigger": problem.name, "was": problem.what}
+            )
