@@ -89,7 +89,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 AXES_FAILURE_LIMIT = config.integer("YANPIAO_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = config.integer("YANPIAO_LOGIN_COOLOFF_MINUTES", 15, minimum=1) / 60  # hours
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # per account (existing or not) and per address
+# Per account (existing or not) *and* address, and per address: failures from one address never
+# lock the account's owner out elsewhere (ASVS 6.3), and one address cannot go on guessing.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_RESET_ON_SUCCESS = False  # the log-in view clears only the account's own failures
 AXES_VERBOSE = False
 AXES_USERNAME_CALLABLE = "yanpiao.accounts.services.lockout_key"  # blind index: no address in plaintext
@@ -118,6 +120,21 @@ EMAIL_BACKEND = (
 DEFAULT_FROM_EMAIL = config.os.environ.get("YANPIAO_MAIL_FROM", "验票 Yanpiao <noreply@yanpiao.localhost>")
 YANPIAO_SMS_BACKEND = "yanpiao.accounts.outbox.OutboxSmsBackend"
 YANPIAO_OUTBOX = HOME / "outbox"
+# Links in mail and text messages start with this, never with a request's Host (required in production).
+YANPIAO_SITE_URL = config.site_url(ENV)
+# Mail, text messages and reset requests run after the response (yanpiao.accounts.delivery):
+# "thread" (in the web process), "command" (`yanpiao deliver --loop`), "inline" (tests).
+YANPIAO_DELIVERY = config.os.environ.get("YANPIAO_DELIVERY", "thread").strip() or "thread"
+if YANPIAO_DELIVERY not in ("thread", "command", "inline"):
+    raise config.ConfigError(f"YANPIAO_DELIVERY must be thread, command or inline, not {YANPIAO_DELIVERY!r}")
+# Limits per hour (0: none), shared by every process: per client address and per destination
+# (the e-mail address or phone number) for sign-ups and reset requests, and wrong codes or
+# links per client address.
+YANPIAO_SIGNUP_ADDRESS_LIMIT = config.integer("YANPIAO_SIGNUP_ADDRESS_LIMIT", 10)
+YANPIAO_SIGNUP_DESTINATION_LIMIT = config.integer("YANPIAO_SIGNUP_DESTINATION_LIMIT", 3)
+YANPIAO_RESET_ADDRESS_LIMIT = config.integer("YANPIAO_RESET_ADDRESS_LIMIT", 10)
+YANPIAO_RESET_DESTINATION_LIMIT = config.integer("YANPIAO_RESET_DESTINATION_LIMIT", 5)
+YANPIAO_CODE_GUESS_LIMIT = config.integer("YANPIAO_CODE_GUESS_LIMIT", 20)
 
 # --- transport and browser security -----------------------------------------------------------
 CONTENT_SECURITY_POLICY = {
@@ -157,9 +174,27 @@ STATIC_ROOT = HOME / "static"
 
 # Verification: how many years back the registry answers (the national platform: 5).
 YANPIAO_MAX_INVOICE_AGE_YEARS = config.integer("YANPIAO_MAX_INVOICE_AGE_YEARS", 5, minimum=1)
+# How often one may verify (yanpiao.verification.throttling); 0 turns a limit off.
+YANPIAO_CHECKS_PER_INVOICE_PER_DAY = config.integer("YANPIAO_CHECKS_PER_INVOICE_PER_DAY", 5)
+YANPIAO_ANONYMOUS_CHECKS_PER_MINUTE = config.integer("YANPIAO_ANONYMOUS_CHECKS_PER_MINUTE", 20)
+YANPIAO_ANONYMOUS_CHECKS_PER_DAY = config.integer("YANPIAO_ANONYMOUS_CHECKS_PER_DAY", 500)
+
+# Intake: limits against hostile documents and the budget of work of one read, as a JSON object of
+# fields of yanpiao.intake.limits.Limits ({"max_seconds": 8}); the others keep their defaults.
+try:
+    import json as _json
+
+    from yanpiao.intake.limits import Limits as _Limits
+
+    YANPIAO_INTAKE_LIMITS = _json.loads(config.os.environ.get("YANPIAO_INTAKE_LIMITS", "").strip() or "{}")
+    _Limits.from_mapping(YANPIAO_INTAKE_LIMITS)
+except (ValueError, TypeError, AttributeError) as _error:
+    raise config.ConfigError(f"YANPIAO_INTAKE_LIMITS must be a JSON object of intake limits: {_error}") from None
 
 # Audit log: a signed checkpoint every N entries (0: only on `yanpiao audit checkpoint`).
 YANPIAO_AUDIT_CHECKPOINT_EVERY = config.integer("YANPIAO_AUDIT_CHECKPOINT_EVERY", 1000)
+# ... and one once the last is older than this many seconds, at the next entry (0: not by time).
+YANPIAO_AUDIT_CHECKPOINT_SECONDS = config.integer("YANPIAO_AUDIT_CHECKPOINT_SECONDS", 3600)
 
 # Import: processes that check the records of a big file while this one writes (0: none).
 YANPIAO_IMPORT_WORKERS = config.integer("YANPIAO_IMPORT_WORKERS", min(os.cpu_count() or 1, 4))
