@@ -96,6 +96,7 @@ AXES_RESET_ON_SUCCESS = False  # the log-in view clears only the account's own f
 AXES_VERBOSE = False
 AXES_USERNAME_CALLABLE = "yanpiao.accounts.services.lockout_key"  # blind index: no address in plaintext
 AXES_LOCKOUT_CALLABLE = "yanpiao.accounts.views.locked_out"  # one answer, account or not
+AXES_CLIENT_IP_CALLABLE = "yanpiao.security.clients.address"  # the lock-out and the throttles count alike
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
@@ -153,6 +154,8 @@ CONTENT_SECURITY_POLICY = {
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Behind a reverse proxy: the scheme from X-Forwarded-Proto, the client from X-Forwarded-For.
+YANPIAO_BEHIND_PROXY = config.boolean("YANPIAO_BEHIND_PROXY", default=False)
 if PRODUCTION:
     SECURE_SSL_REDIRECT = config.boolean("YANPIAO_SSL_REDIRECT", default=True)
     SECURE_HSTS_SECONDS = 365 * 24 * 3600
@@ -160,9 +163,7 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_PROXY_SSL_HEADER = (
-        ("HTTP_X_FORWARDED_PROTO", "https") if config.boolean("YANPIAO_BEHIND_PROXY", default=False) else None
-    )
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if YANPIAO_BEHIND_PROXY else None
 
 LANGUAGE_CODE = "zh-hans"
 TIME_ZONE = "Asia/Shanghai"
@@ -189,7 +190,9 @@ try:
     YANPIAO_INTAKE_LIMITS = _json.loads(config.os.environ.get("YANPIAO_INTAKE_LIMITS", "").strip() or "{}")
     _Limits.from_mapping(YANPIAO_INTAKE_LIMITS)
 except (ValueError, TypeError, AttributeError) as _error:
-    raise config.ConfigError(f"YANPIAO_INTAKE_LIMITS must be a JSON object of intake limits: {_error}") from None
+    raise config.ConfigError(
+        f"YANPIAO_INTAKE_LIMITS must be a JSON object of intake limits: {_error}"
+    ) from None
 
 # Audit log: a signed checkpoint every N entries (0: only on `yanpiao audit checkpoint`).
 YANPIAO_AUDIT_CHECKPOINT_EVERY = config.integer("YANPIAO_AUDIT_CHECKPOINT_EVERY", 1000)
