@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from django.conf import settings
 from django.core.mail import send_mail
 from django.test import Client
 from django.urls import reverse
@@ -38,7 +39,9 @@ class Mailbox:
         found = []
         for message in self.messages:
             if message["To"] == to:
-                found += re.findall(r"http://testserver(/accounts/\S+/)", message.get_content())
+                # Links start with the configured site address, not the request's host (testserver).
+                site = re.escape(settings.YANPIAO_SITE_URL)
+                found += re.findall(site + r"(/accounts/\S+/)", message.get_content())
         return found
 
 

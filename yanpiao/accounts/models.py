@@ -1,4 +1,5 @@
-"""Users (an e-mail address, a phone number, or both), organisations, API tokens, one-time codes.
+"""Users (an e-mail address, a phone number, or both), organisations, API tokens, one-time codes,
+and the queue of work done after the response (mail, text messages, reset requests).
 
 Contact data is encrypted (:mod:`yanpiao.security.fields`); log-in finds a user by the blind
 index of the normalised e-mail address or phone number.
@@ -6,7 +7,9 @@ index of the normalised e-mail address or phone number.
 
 from __future__ import annotations
 
+import json
 import re
+import secrets
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
@@ -182,8 +185,16 @@ class ApiToken(models.Model):
         return f"{self.name} ({self.prefix}…)"
 
 
+def new_public_id() -> str:
+    """A random id for a row named in a link: 128 bits in hex (no ``-``, which ends it in a link)."""
+    return secrets.token_hex(16)
+
+
 class OneTimeCode(models.Model):
-    """A single-use code or link secret sent by SMS or e-mail (stored as its sha256), with an expiry."""
+    """A single-use code or link secret sent by SMS or e-mail (stored as its sha256), with an expiry.
+
+    A link names its row by ``public_id``, random, so that links cannot be counted or enumerated.
+    """
 
     class Purpose(models.TextChoices):
         CONFIRM_EMAIL = "confirm_email"
@@ -191,6 +202,7 @@ class OneTimeCode(models.Model):
         RESET_PASSWORD = "reset_password"
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="one_time_codes")
+    public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
     purpose = models.CharField(max_length=20, choices=Purpose.choices)
     digest = models.CharField(max_length=64)
     created_at = models.DateTimeField(default=timezone.now)
@@ -203,3 +215,28 @@ class OneTimeCode(models.Model):
 
     def __str__(self):
         return f"{self.purpose} for user {self.user_id}"
+
+
+class Job(EncryptedModel):
+    """Work queued for after the response (:mod:`yanpiao.accounts.delivery`): a mail, a text
+    message, a password-reset request.  The payload is JSON, encrypted: it holds addresses and
+    live secrets.  A job is deleted once done."""
+
+    class Kind(models.TextChoices):
+        MAIL = "mail"
+        TEXT = "text"
+        PASSWORD_RESET = "password_reset"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    payload = EncryptedTextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    run_after = models.DateTimeField(db_index=True)  # due from then; moved ahead while a taker runs it
+    expires_at = models.DateTimeField()  # dropped, with an error in the log, if still undone then
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=100, blank=True)  # the exception's class: no address
+
+    def data(self) -> dict:
+        return json.loads(self.payload)
+
+    def __str__(self):
+        return f"{self.kind} job {self.pk}"

@@ -1,8 +1,16 @@
 """Account pages: thin adapters over :mod:`yanpiao.accounts.services`, Django's auth views and
-:mod:`yanpiao.accounts.twofactor`."""
+:mod:`yanpiao.accounts.twofactor`.
+
+The services get the client's address (:func:`yanpiao.security.clients.address`, as the log-in
+lock-out resolves it) for their limits; over a limit a page answers 429 with ``Retry-After``
+(:func:`too_many`).  The phone number a code was just sent to is kept in the session only
+encrypted (:mod:`yanpiao.security.fields`), to fill in the code page's form: no personal data
+in sessions.
+"""
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -20,13 +28,45 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from yanpiao.accounts import forms, services, twofactor
 from yanpiao.accounts.models import OneTimeCode, looks_like_email, normalize_phone
+from yanpiao.security import clients, fields, throttle
 
-PENDING_PHONE = "accounts_pending_phone"  # session key: the number a code was just sent to
+# Session key: the number a code was just sent to, encrypted (bound to this key's name).
+PENDING_PHONE = "accounts_pending_phone"
 Purpose = OneTimeCode.Purpose
 
 
-def site_url(request) -> str:
-    return request.build_absolute_uri("/")
+def _remember_phone(request, phone: str) -> None:
+    request.session[PENDING_PHONE] = fields.encrypt(
+        normalize_phone(phone), "django_session", PENDING_PHONE, 0
+    )
+
+
+def _pending_phone(request) -> str:
+    try:
+        return fields.decrypt(request.session.get(PENDING_PHONE, ""), "django_session", PENDING_PHONE, 0)
+    except fields.DecryptionError:
+        return ""
+
+
+def too_many(request, exceeded: throttle.Exceeded):
+    """The answer over a limit: 429, with when to try again."""
+    minutes = max(1, round(exceeded.retry_after / 60))
+    response = render(request, "accounts/throttled.html", {"minutes": minutes}, status=429)
+    response["Retry-After"] = str(exceeded.retry_after)
+    return response
+
+
+def throttled(view):
+    """``view``, answering :func:`too_many` when a service refuses over a limit."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except throttle.Exceeded as exceeded:
+            return too_many(request, exceeded)
+
+    return wrapper
 
 
 def _rendered(request, template, context, form=None):
@@ -34,6 +74,7 @@ def _rendered(request, template, context, form=None):
 
 
 @require_http_methods(["GET", "POST"])
+@throttled
 def signup(request):
     form = forms.SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -43,13 +84,13 @@ def signup(request):
                 login,
                 form.cleaned_data["password1"],
                 consent=form.cleaned_data["consent"],
-                site_url=site_url(request),
+                client=clients.address(request),
             )
         except ValidationError as error:
             form.add_error(None, error)
         else:
             if form.by_phone:
-                request.session[PENDING_PHONE] = login
+                _remember_phone(request, login)
                 messages.info(request, "验证码已发送到您的手机，10 分钟内有效。")
                 return redirect("accounts:confirm_phone")
             return render(request, "accounts/signup_done.html", {"address": login})
@@ -57,31 +98,35 @@ def signup(request):
 
 
 @require_http_methods(["GET", "POST"])
+@throttled
 def confirm_email(request, token):
+    client = clients.address(request)
     if request.method == "POST":
         try:
-            services.confirm_email(token)
+            services.confirm_email(token, client=client)
         except services.CodeInvalid:
             return render(request, "accounts/link_invalid.html", status=400)
         messages.success(request, "邮箱已确认，请登录。")
         return redirect("accounts:login")
     # Following the link only shows a button: mail scanners that open links do not use it up.
-    if services.link_user(token, Purpose.CONFIRM_EMAIL) is None:
+    if services.link_user(token, Purpose.CONFIRM_EMAIL, client=client) is None:
         return render(request, "accounts/link_invalid.html", status=400)
     return render(request, "accounts/confirm_email.html")
 
 
 @require_http_methods(["GET", "POST"])
+@throttled
 def confirm_phone(request):
-    initial = {"phone": request.session.get(PENDING_PHONE, "")}
+    client = clients.address(request)
+    initial = {"phone": _pending_phone(request)}
     if request.method == "POST" and "resend" in request.POST:
-        services.resend_phone_confirmation(request.POST.get("phone", ""))
+        services.resend_phone_confirmation(request.POST.get("phone", ""), client=client)
         messages.info(request, "如果该号码待确认，新的验证码已发送。")
         return redirect("accounts:confirm_phone")
     form = forms.ConfirmPhoneForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.confirm_phone(form.cleaned_data["phone"], form.cleaned_data["code"])
+            services.confirm_phone(form.cleaned_data["phone"], form.cleaned_data["code"], client=client)
         except services.CodeInvalid as error:
             form.add_error("code", str(error))
         else:
@@ -99,15 +144,15 @@ class LoginView(auth_views.LoginView):
         user = getattr(form, "unconfirmed_user", None)
         if user is not None:
             login = form.cleaned_data["username"]
-            services.send_confirmation(user, login, site_url(self.request))
+            services.send_confirmation(user, login)
             if not looks_like_email(login):
-                self.request.session[PENDING_PHONE] = normalize_phone(login)
+                _remember_phone(self.request, login)
                 messages.info(self.request, form.error_messages["unconfirmed"])
                 return redirect("accounts:confirm_phone")
         return super().form_invalid(form)
 
     def form_valid(self, form):
-        services.forget_failed_logins(form.get_user())
+        services.forget_failed_logins(form.get_user(), clients.address(self.request))
         return super().form_valid(form)
 
     def get_context_data(self, **kwargs):
@@ -138,13 +183,14 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 
 @require_http_methods(["GET", "POST"])
+@throttled
 def password_reset(request):
     form = forms.PasswordResetRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         login = form.cleaned_data["login"]
-        services.request_password_reset(login, site_url(request))
+        services.request_password_reset(login, client=clients.address(request))
         if not looks_like_email(login):
-            request.session[PENDING_PHONE] = login
+            _remember_phone(request, login)
             messages.info(request, "如果该手机号已注册，验证码已发送，10 分钟内有效。")
             return redirect("accounts:password_reset_sms")
         return render(request, "accounts/password_reset_sent.html")
@@ -152,14 +198,16 @@ def password_reset(request):
 
 
 @require_http_methods(["GET", "POST"])
+@throttled
 def password_reset_link(request, token):
-    user = services.link_user(token, Purpose.RESET_PASSWORD)
+    client = clients.address(request)
+    user = services.link_user(token, Purpose.RESET_PASSWORD, client=client)
     if user is None:
         return render(request, "accounts/link_invalid.html", status=400)
     form = SetPasswordForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.reset_password_with_link(token, form.cleaned_data["new_password1"])
+            services.reset_password_with_link(token, form.cleaned_data["new_password1"], client=client)
         except services.CodeInvalid:
             return render(request, "accounts/link_invalid.html", status=400)
         except ValidationError as error:
@@ -171,13 +219,15 @@ def password_reset_link(request, token):
 
 
 @require_http_methods(["GET", "POST"])
+@throttled
 def password_reset_sms(request):
-    initial = {"phone": request.session.get(PENDING_PHONE, "")}
+    initial = {"phone": _pending_phone(request)}
     form = forms.SmsPasswordResetForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        client = clients.address(request)
         try:
-            services.reset_password_with_code(data["phone"], data["code"], data["password1"])
+            services.reset_password_with_code(data["phone"], data["code"], data["password1"], client=client)
         except services.CodeInvalid as error:
             form.add_error("code", str(error))
         except ValidationError as error:
