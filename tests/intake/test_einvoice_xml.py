@@ -4,6 +4,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
+from tests.intake import hostile
 from yanpiao.fapiao import invoice
 from yanpiao.intake import einvoice_xml
 from yanpiao.intake.limits import RefusedDocument
@@ -227,3 +228,28 @@ def test_an_xml_made_out_to_a_test_party_is_a_specimen_error():
         ("document.specimen", "document", "error")
     ]
     assert candidate.refused
+
+
+# --- documents from which no key field was read ---------------------------------------------------
+
+
+def test_an_xinclude_is_refused_not_read_as_an_empty_invoice():
+    with pytest.raises(RefusedDocument) as caught:
+        extract(hostile.xinclude_xml())
+    assert caught.value.reason == "unsafe" and "XInclude" in caught.value.message
+
+
+def test_an_einvoice_holding_only_a_huge_attribute_is_refused_for_want_of_key_fields():
+    with pytest.raises(RefusedDocument) as caught:
+        extract(hostile.huge_attribute_xml(200_000))
+    assert caught.value.reason == "not_invoice" and "key field" in caught.value.message
+
+
+def test_an_einvoice_with_parties_but_no_key_field_is_refused():
+    data = (
+        "<EInvoice><EInvoiceData><SellerInformation><SellerName>北京示例科技有限公司</SellerName>"
+        "</SellerInformation></EInvoiceData></EInvoice>"
+    ).encode()
+    with pytest.raises(RefusedDocument) as caught:
+        extract(data)
+    assert caught.value.reason == "not_invoice" and "发票号码" in caught.value.message

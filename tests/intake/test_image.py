@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from PIL import Image, ImageDraw, ImageFont
 
 from tests import factories
+from tests.intake import hostile
 from tests.support.photo import renders_cjk, simulate_photo, turned, without_qr
 from yanpiao.intake import image, ocr, qr_image, reader
 from yanpiao.intake.candidate import Extraction
@@ -334,3 +335,69 @@ def test_the_boxes_of_a_tilted_photo_are_levelled():
     assert round(ocr.skew(boxes)) == 3
     levelled = ocr.deskew(boxes, 800, 600)
     assert all(box.y1 - box.y0 < 25 for box in levelled)  # each box as thick as its line, not its slant
+
+
+# --- the budget of work: a blank 6300×6300 PNG took 17.5 s -----------------------------------------
+
+
+def refused_as_too_costly(data: bytes, limits: Limits) -> RefusedDocument:
+    with pytest.raises(RefusedDocument) as refused:
+        reader.extract(data, limits)
+    assert refused.value.reason == "too_costly", refused.value.message
+    return refused.value
+
+
+def test_an_image_over_the_page_pixel_budget_is_refused_before_it_is_decoded():
+    data = hostile.blank_png(side=1500)
+    with mock.patch.object(Image.Image, "load", autospec=True) as load:
+        refused = refused_as_too_costly(data, Limits(max_page_pixels=2_000_000))
+    assert "1500×1500" in refused.message and "max_page_pixels" in refused.message
+    assert load.call_count == 0
+
+
+def test_an_image_needing_more_ocr_runs_than_the_budget_stops():
+    """An image whose OCR finds no key field is turned and read again: two runs."""
+    with (
+        mock.patch.object(ocr, "recognise", return_value=[]) as recognise,
+        mock.patch.object(ocr, "orientation", return_value=90),
+    ):
+        refused = refused_as_too_costly(hostile.blank_png(side=300, dot=True), Limits(max_ocr_runs=1))
+    assert "max_ocr_runs" in refused.message
+    assert recognise.call_count == 1
+
+
+def test_the_clock_is_checked_between_the_views_of_the_qr_search(monkeypatch):
+    from yanpiao.intake import budget
+
+    ticks = iter(range(10_000))
+    monkeypatch.setattr(budget, "clock", lambda: float(next(ticks)))  # a second passes at every look
+    with (
+        mock.patch.object(qr_image, "decode", wraps=qr_image.decode) as decoded,
+        mock.patch.object(ocr, "recognise", return_value=[]) as recognise,
+    ):
+        refused = refused_as_too_costly(hostile.blank_png(side=600, dot=True), Limits(max_seconds=6))
+    assert "max_seconds" in refused.message
+    assert decoded.call_count <= 6 and recognise.call_count == 0
+
+
+def test_the_ocr_reads_a_copy_of_at_most_two_megapixels():
+    seen = []
+    with (
+        mock.patch.object(ocr, "recognise", side_effect=lambda picture: seen.append(picture.size) or []),
+        mock.patch.object(ocr, "orientation", return_value=0),
+        pytest.raises(RefusedDocument),
+    ):
+        reader.extract(hostile.blank_png(side=2400, dot=True))
+    assert seen and all(width * height <= 2_000_000 for width, height in seen)
+
+
+def test_a_blank_image_is_neither_searched_for_a_qr_code_nor_read_by_ocr():
+    data = hostile.blank_png(side=2000)
+    with (
+        mock.patch.object(qr_image, "find_payloads") as searched,
+        mock.patch.object(ocr, "recognise") as recognise,
+        pytest.raises(RefusedDocument) as refused,
+    ):
+        reader.extract(data)
+    assert refused.value.reason == "not_invoice" and "blank" in refused.value.message
+    assert searched.call_count == 0 and recognise.call_count == 0

@@ -24,7 +24,8 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
 from tests import factories
-from yanpiao.intake import ocr, pdf, reader
+from tests.intake import hostile
+from yanpiao.intake import ocr, pdf, qr_image, reader
 from yanpiao.intake.candidate import Extraction
 from yanpiao.intake.limits import Limits, RefusedDocument
 
@@ -442,3 +443,102 @@ def test_a_text_layer_without_unicode_is_read_by_ocr_from_the_rendered_page():
         str(invoice.total),
     )
     assert candidate.sources["number"] == "ocr" and candidate.qr == {}
+
+
+# --- the budget of work: small files that would cost minutes ---------------------------------------
+
+
+def refused_as_too_costly(data: bytes, limits: Limits) -> RefusedDocument:
+    with pytest.raises(RefusedDocument) as refused:
+        reader.extract(data, limits)
+    assert refused.value.reason == "too_costly", refused.value.message
+    return refused.value
+
+
+@pytest.fixture
+def no_ocr():
+    """OCR that reads nothing (the engine is tested elsewhere), counting its runs."""
+    with (
+        mock.patch.object(ocr, "recognise", return_value=[]) as recognise,
+        mock.patch.object(ocr, "orientation", return_value=0),
+    ):
+        yield recognise
+
+
+def test_a_page_drawing_a_large_image_many_times_stops_at_the_page_pixel_budget(no_ocr):
+    data = hostile.image_pdf(pages=5, side=800, draws=12)  # 640,000 pixels drawn 12 times a page
+    with mock.patch.object(pdf, "_pil", wraps=pdf._pil) as decoded:
+        refused = refused_as_too_costly(data, Limits(max_page_pixels=2_000_000))
+    assert "page 1" in refused.message and "max_page_pixels" in refused.message
+    assert decoded.call_count <= 3  # the images beyond the budget were never decoded
+    assert no_ocr.call_count == 0
+
+
+def test_pages_of_images_stop_at_the_document_pixel_budget(no_ocr):
+    data = hostile.image_pdf(pages=20, side=800, draws=1)
+    with mock.patch.object(pdf, "_pil", wraps=pdf._pil) as decoded:
+        refused = refused_as_too_costly(data, Limits(max_document_pixels=3_000_000))
+    assert "max_document_pixels" in refused.message
+    assert decoded.call_count < 10
+
+
+def test_blank_pages_stop_at_the_ocr_budget(no_ocr):
+    refused = refused_as_too_costly(hostile.blank_pdf(pages=50, dot=True), Limits(max_ocr_runs=3))
+    assert "max_ocr_runs" in refused.message
+    assert no_ocr.call_count == 3
+
+
+def test_blank_pages_stop_at_the_render_budget(no_ocr):
+    real = pdfium.PdfPage.render
+    with mock.patch.object(pdfium.PdfPage, "render", autospec=True, side_effect=real) as rendered:
+        refused = refused_as_too_costly(
+            hostile.blank_pdf(pages=50), Limits(max_rendered_pages=4, max_ocr_runs=50)
+        )
+    assert "max_rendered_pages" in refused.message
+    assert rendered.call_count == 4
+
+
+def test_the_clock_is_checked_between_pages(no_ocr, monkeypatch):
+    from yanpiao.intake import budget
+
+    ticks = iter(range(10_000))
+    monkeypatch.setattr(budget, "clock", lambda: float(next(ticks)))  # a second passes at every look
+    with mock.patch.object(pdf, "_read_page", wraps=pdf._read_page) as pages:
+        refused = refused_as_too_costly(hostile.blank_pdf(pages=50), Limits(max_seconds=20))
+    assert "max_seconds" in refused.message
+    assert pages.call_count < 20
+
+
+def test_a_huge_page_is_rendered_within_the_page_pixel_budget_whatever_its_user_unit(no_ocr):
+    sizes = []
+
+    def render(page, *args, **kwargs):
+        picture = real_render(page, *args, **kwargs)
+        sizes.append(picture.size)
+        return picture
+
+    real_render = pdf._render
+    with mock.patch.object(pdf, "_render", render), pytest.raises(RefusedDocument) as refused:
+        reader.extract(hostile.huge_page_pdf(side=14400, user_unit=75000), Limits(max_page_pixels=1_000_000))
+    assert refused.value.reason == "not_invoice"
+    assert sizes and all(width * height <= 1_000_000 for width, height in sizes)
+
+
+def test_the_ocr_reads_a_copy_of_at_most_two_megapixels():
+    """The detector's memory grows with its input (some 250 bytes a pixel): a square page rendered
+    3000 pixels a side would cost more than 600 MB at the 1800-pixel side that bounded it before."""
+    seen = []
+    with (
+        mock.patch.object(ocr, "recognise", side_effect=lambda picture: seen.append(picture.size) or []),
+        mock.patch.object(ocr, "orientation", return_value=0),
+        pytest.raises(RefusedDocument),
+    ):
+        reader.extract(hostile.huge_page_pdf(side=14400, user_unit=75000))
+    assert seen and all(width * height <= 2_000_000 for width, height in seen)
+
+
+def test_blank_pages_are_neither_searched_for_a_qr_code_nor_read_by_ocr(no_ocr):
+    with mock.patch.object(qr_image, "find_payloads", wraps=qr_image.find_payloads) as searched:
+        refused = refused_as_too_costly(hostile.blank_pdf(pages=50), Limits())
+    assert "max_rendered_pages" in refused.message
+    assert searched.call_count == 0 and no_ocr.call_count == 0

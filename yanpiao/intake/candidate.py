@@ -61,6 +61,11 @@ class Candidate:
         )
 
     @property
+    def has_any_key(self) -> bool:
+        """At least one key field was read (the type alone is not one): a candidate without is no invoice."""
+        return bool(self.qr) or any(self.get(name) for name in KEY_FIELDS if name != "type")
+
+    @property
     def refused(self) -> bool:
         """An error finding about the document itself (e.g. a test-environment invoice)."""
         return has_errors(f for f in self.findings if f.field == "document")

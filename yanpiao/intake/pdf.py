@@ -15,7 +15,12 @@ truncated or unparseable one as ``malformed``; more pages than ``limits.max_pdf_
 
 Text extraction needs no fonts; only rendering CJK text does, and nothing here reads text
 from a render except the OCR of scanned pages, whose text is pixels anyway.  Every image
-and render is checked against ``limits.max_pixels`` first.  pdfium is not thread-safe, so
+and render is checked against ``limits.max_pixels`` first, and charged to the read's budget
+(:mod:`yanpiao.intake.budget`) before a pixel is allocated: the images a page draws, by their
+declared sizes (pdfium decodes each to render the page), and each render, whose scale comes
+from the page's size in points as pdfium renders it (pdfium ignores ``UserUnit``, so a page of
+14400 points is rendered as 14400 points, whatever unit it claims) and is capped by the pixels
+the budget has left.  The clock is looked at between pages.  pdfium is not thread-safe, so
 every pdfium call runs under one module-level lock; the OCR of a scanned page runs outside it.
 
 A PDF whose pages show no invoice (no 发票号码, no invoice QR code, or a title such as
@@ -35,7 +40,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from yanpiao.fapiao import qr
-from yanpiao.intake import image, printed, qr_image, qr_text
+from yanpiao.intake import budget, image, printed, qr_image, qr_text
 from yanpiao.intake.candidate import TEXT, Candidate, Extraction
 from yanpiao.intake.limits import DEFAULT, Limits, RefusedDocument
 from yanpiao.intake.ocr import TextBox
@@ -46,6 +51,10 @@ PDFIUM_LOCK = threading.Lock()  # pdfium is not thread-safe: every call in the p
 QR_RENDER_SCALE = 150 / 72
 OCR_RENDER_SCALE = 200 / 72
 MAX_RENDER_SIDE = 3000  # pixels: neither zxing nor the OCR needs more
+MAX_RENDER_PIXELS = (
+    6_000_000  # nor more than this in all (A4 at 200 dpi: 3.9 million), and memory is kept low
+)
+MIN_RENDER_PIXELS = 100_000  # a render smaller than this (about 380×260) shows nothing readable
 # Fewer characters than this on a page is no text layer (a scan with a stray watermark).
 MIN_TEXT_CHARS = 20
 # An image covering this share of a page whose text shows no invoice is a scan to read by OCR.
@@ -61,6 +70,11 @@ def read(data: bytes, limits: Limits = DEFAULT) -> Extraction:
     """Every invoice in the PDF, one candidate per invoice page (``candidate.page`` from 1)."""
     if data.rfind(b"%%EOF") == -1:
         raise RefusedDocument("malformed", "the PDF is truncated: it has no end-of-file marker (%%EOF)")
+    with budget.scope(limits) as spent:
+        return _read(data, limits, spent)
+
+
+def _read(data: bytes, limits: Limits, spent: budget.Budget) -> Extraction:
     with PDFIUM_LOCK:
         document = _open(data)
     try:
@@ -68,6 +82,7 @@ def read(data: bytes, limits: Limits = DEFAULT) -> Extraction:
         candidates: list[Candidate] = []
         shown: list[str] = []
         for number in range(1, pages + 1):
+            spent.page(number)
             found, page_shows = _read_page(document, number, limits)
             for candidate in found:
                 candidate.page = number
@@ -288,6 +303,7 @@ def _embedded_payloads(page: pdfium.PdfPage, limits: Limits) -> tuple[list[str],
     covered = 0.0
     page_width, page_height = page.get_size()
     images = []
+    spent = budget.current()
     for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=4):
         width, height = obj.get_px_size()
         if width * height > limits.max_pixels:
@@ -295,6 +311,9 @@ def _embedded_payloads(page: pdfium.PdfPage, limits: Limits) -> tuple[list[str],
                 "too_large",
                 f"the PDF embeds a {width}×{height} image; the limit is {limits.max_pixels:,} pixels",
             )
+        # Each image drawn is decoded, here for its QR code or by pdfium to render the page: charged
+        # once per drawing, before anything is decoded (twelve drawings of one image cost twelve).
+        spent.pixels(width * height, f"a {width}×{height} image the page draws")
         left, bottom, right, top = obj.get_bounds()
         covered = max(covered, (right - left) * (top - bottom) / max(page_width * page_height, 1.0))
         if min(width, height) >= 21:
@@ -311,12 +330,22 @@ def _embedded_payloads(page: pdfium.PdfPage, limits: Limits) -> tuple[list[str],
 
 
 def _render(page: pdfium.PdfPage, scale: float, limits: Limits) -> Any:
-    """The page as a PIL image, at ``scale`` or smaller so that it fits ``limits.max_pixels``."""
-    width, height = page.get_size()
+    """The page as a PIL image, at ``scale`` or smaller so that it fits ``limits.max_pixels`` and
+    the pixels the budget has left; the render is counted and charged before it is made."""
+    spent = budget.current()
+    spent.render()
+    width, height = page.get_size()  # points, as pdfium renders them (it ignores UserUnit)
     area = max(width * height, 1.0)
-    scale = min(scale, (limits.max_pixels / area) ** 0.5, MAX_RENDER_SIDE / max(width, height, 1.0))
+    room = max(spent.room(), MIN_RENDER_PIXELS)  # below that a render is no use: charged, hence refused
+    scale = min(
+        scale,
+        (min(limits.max_pixels, MAX_RENDER_PIXELS, room) / area) ** 0.5 * 0.99,
+        MAX_RENDER_SIDE / max(width, height, 1.0),
+    )
     if width * scale < 1 or height * scale < 1:
         raise RefusedDocument("malformed", "a page of the PDF has no size")
+    columns, rows = math.ceil(width * scale), math.ceil(height * scale)  # as pypdfium2 sizes the bitmap
+    spent.pixels(columns * rows, f"a {columns}×{rows} render of the page")
     return _pil(page.render(scale=scale))
 
 

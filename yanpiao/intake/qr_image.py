@@ -7,6 +7,7 @@ on 数电票 and e-普票, so that quadrant comes first), then the whole image. 
 tried as it is, scaled (up when small or low-resolution, down when huge), binarised (Otsu,
 adaptive), denoised and sharpened; the whole image last also turned by 90°, 180° and 270°.
 A region stops at its first success; several invoices on one page give several payloads.
+The read's clock (:mod:`yanpiao.intake.budget`) is looked at before each view.
 
 Only payloads that parse as invoice QR codes (:func:`yanpiao.fapiao.qr.parse`) are kept:
 a shop's URL QR next to the invoice is not an invoice.
@@ -33,6 +34,7 @@ import numpy as np
 import zxingcpp
 
 from yanpiao.fapiao import qr
+from yanpiao.intake import budget
 
 # Regions smaller than this are scaled up before the binarised views; larger ones down.
 SMALL_SIDE = 1200
@@ -127,7 +129,9 @@ def _quadrants(pixels: np.ndarray) -> Iterator[np.ndarray]:
 
 
 def _first_success(region: np.ndarray, turned: bool = False) -> list[str]:
+    spent = budget.current()
     for pixels, binarizer in _views(region, turned):
+        spent.check_time()
         found = decode(np.ascontiguousarray(pixels), binarizer)
         if found:
             return found
@@ -143,6 +147,7 @@ def find_payloads(image: Any) -> list[str]:
     pixels = grey(image)
     if min(pixels.shape) < 21:
         return []
+    budget.current().check_time()
     found = decode(pixels)
     if found:
         return _unique(found)

@@ -4,7 +4,7 @@
 ('pdf', 'image', 'qr', None)
 """
 
-from yanpiao.intake import qr_text
+from yanpiao.intake import budget, qr_text
 from yanpiao.intake.candidate import Extraction
 from yanpiao.intake.limits import DEFAULT, Limits, RefusedDocument
 
@@ -37,8 +37,27 @@ def sniff(data: bytes) -> str | None:
 def extract(data: bytes, limits: Limits = DEFAULT, ocr_content: bool = True) -> Extraction:
     """Every invoice candidate in the document; raises :class:`RefusedDocument` with the reason.
 
-    ``ocr_content=False`` reads a photo's text by OCR only when its QR code cannot be read.
+    ``ocr_content=False`` reads a photo's text by OCR only when its QR code cannot be read.  The
+    whole read runs on one budget of work (:mod:`yanpiao.intake.budget`).  A candidate from which
+    no key field was read is left out, and a document that gives none is refused as ``not_invoice``,
+    whichever reader read it: an empty <EInvoice> is no invoice.
     """
+    with budget.scope(limits):
+        extraction = _extract(data, limits, ocr_content)
+    extraction.candidates = [c for c in extraction.candidates if c.has_any_key]
+    if not extraction.candidates:
+        raise RefusedDocument(
+            "not_invoice",
+            f"no key field could be read from the {FORMAT_NAMES.get(extraction.format, extraction.format)} "
+            "(发票代码, 发票号码, 开票日期, 金额, 校验码 or 价税合计): it shows no invoice",
+        )
+    return extraction
+
+
+FORMAT_NAMES = {"pdf": "PDF", "ofd": "OFD", "xml": "XML", "image": "image", "qr": "QR payload"}
+
+
+def _extract(data: bytes, limits: Limits, ocr_content: bool) -> Extraction:
     if len(data) > limits.max_bytes:
         raise RefusedDocument(
             "too_large", f"the file is {len(data) / 1e6:.1f} MB; the limit is {limits.max_bytes / 1e6:.0f} MB"

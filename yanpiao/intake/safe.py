@@ -235,8 +235,9 @@ def parse_xml(data: bytes, limits: Limits = DEFAULT, namespaces: bool = True) ->
         )
     try:
         if namespaces:
-            return defusedxml.ElementTree.fromstring(data, forbid_dtd=True)
-        return _parse_without_namespaces(data)
+            root = defusedxml.ElementTree.fromstring(data, forbid_dtd=True)
+        else:
+            root = _parse_without_namespaces(data)
     except defusedxml.DTDForbidden:
         raise RefusedDocument(
             "unsafe",
@@ -253,6 +254,25 @@ def parse_xml(data: bytes, limits: Limits = DEFAULT, namespaces: bool = True) ->
         ) from None
     except (ElementTree.ParseError, expat.ExpatError, ValueError, LookupError) as exc:
         raise RefusedDocument("malformed", f"the XML is not well-formed: {exc}") from None
+    if _includes(root):
+        raise RefusedDocument(
+            "unsafe",
+            "the XML includes other files or addresses (XInclude, <xi:include>), which invoices never do "
+            "and which is never followed; refused",
+        )
+    return root
+
+
+XINCLUDE = "http://www.w3.org/2001/XInclude"
+
+
+def _includes(root: ElementTree.Element) -> bool:
+    """The XML uses XInclude: an element in its namespace, or (without namespace processing) a
+    declaration of it.  Nothing here follows an include; an invoice holding one is a probe."""
+    prefix = "{" + XINCLUDE + "}"
+    return any(
+        element.tag.startswith(prefix) or XINCLUDE in element.attrib.values() for element in root.iter()
+    )
 
 
 def local_name(tag: str) -> str:

@@ -251,8 +251,9 @@ class DocumentResult:
 
 
 def intake_limits() -> Limits:
-    """The limits against hostile files, as configured (``YANPIAO_INTAKE_LIMITS``), else the defaults."""
-    return Limits(**getattr(settings, "YANPIAO_INTAKE_LIMITS", {}))
+    """The limits against hostile files and the budget of work of one read, as configured
+    (``YANPIAO_INTAKE_LIMITS``: fields of ``Limits`` by name), the other fields at their defaults."""
+    return Limits.from_mapping(getattr(settings, "YANPIAO_INTAKE_LIMITS", None) or {})
 
 
 def verify_document(
