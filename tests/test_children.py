@@ -1,14 +1,12 @@
 """A child process ends with its parent, even a parent killed with SIGKILL."""
 
-import os
-import signal
 import subprocess
 import sys
 import time
 
 import pytest
 
-from tests.support.processes import HAS_PROC, alive, stat
+from tests.support.processes import HAS_PROC, alive, kill_all, stat, survivors_of_killing
 
 pytestmark = pytest.mark.skipif(not HAS_PROC, reason="reads processes from /proc")
 
@@ -37,14 +35,6 @@ def test_a_child_ends_when_its_parent_is_killed(way):
         workers = {pid: stat(pid)[2]}
         time.sleep(0.3)  # the worker is past its initializer
         assert alive(workers) == [pid]
-        parent.send_signal(signal.SIGKILL)
-        parent.wait(timeout=10)
-        deadline = time.monotonic() + 5
-        while alive(workers) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert alive(workers) == []
+        assert survivors_of_killing(parent, workers) == []
     finally:
-        parent.kill()
-        parent.wait()
-        for pid in alive(workers):
-            os.kill(pid, signal.SIGKILL)
+        kill_all(parent, workers)

@@ -5,16 +5,14 @@ import hashlib
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from tests.support.processes import HAS_PROC, alive, stat
+from tests.support.processes import HAS_PROC, kill_all, stat, survivors_of_killing
 from yanpiao.demo import catalogue
 from yanpiao.demo.generator import generate
 from yanpiao.fapiao import amount_words, arithmetic, types, uscc, validation
@@ -206,14 +204,6 @@ def test_the_generator_process_ends_with_a_killed_fill():
     try:
         pid = int(parent.stdout.readline())
         generator = {pid: stat(pid)[2]}
-        parent.send_signal(signal.SIGKILL)
-        parent.wait(timeout=10)
-        deadline = time.monotonic() + 5
-        while alive(generator) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert alive(generator) == [], "the generator process outlived the fill"
+        assert survivors_of_killing(parent, generator) == [], "the generator process outlived the fill"
     finally:
-        parent.kill()
-        parent.wait()
-        for pid in alive(generator):
-            os.kill(pid, signal.SIGKILL)
+        kill_all(parent, generator)

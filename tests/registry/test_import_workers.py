@@ -2,14 +2,13 @@
 
 import datetime
 import os
-import signal
 import subprocess
 import sys
 import time
 
 import pytest
 
-from tests.support.processes import HAS_PROC, alive, children
+from tests.support.processes import HAS_PROC, children, kill_all, survivors_of_killing
 from yanpiao.demo.generator import generate
 from yanpiao.registry import jsonio
 
@@ -35,14 +34,6 @@ def test_workers_die_with_a_killed_import(tmp_path):
             time.sleep(0.05)
             workers = children(importer.pid)
         assert len(workers) == 2, f"no workers seen; import ended with {importer.poll()}"
-        importer.send_signal(signal.SIGKILL)
-        importer.wait(timeout=10)
-        deadline = time.monotonic() + 5
-        while alive(workers) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert alive(workers) == [], "the import's workers outlived it"
+        assert survivors_of_killing(importer, workers) == [], "the import's workers outlived it"
     finally:
-        importer.kill()
-        importer.wait()
-        for pid in alive(workers):
-            os.kill(pid, signal.SIGKILL)
+        kill_all(importer, workers)

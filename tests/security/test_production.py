@@ -162,3 +162,13 @@ def test_the_wsgi_application_does_not_load_without_master_key(tmp_path):
         [sys.executable, "-c", "import yanpiao.wsgi"], env=env, capture_output=True, text=True, timeout=120
     )
     assert result.returncode != 0 and f"ImproperlyConfigured: {REQUIRED}" in result.stderr
+
+
+def test_production_does_not_start_without_a_site_url(tmp_path):
+    env = production(tmp_path)
+    del env["YANPIAO_SITE_URL"]
+    result = yanpiao(env, "check")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "configuration error: YANPIAO_SITE_URL is required" in result.stderr
+    env["YANPIAO_SITE_URL"] = "https://fapiao.example.cn"
+    assert yanpiao(env, "check").returncode == 0

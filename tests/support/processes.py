@@ -1,5 +1,8 @@
 """Processes as Linux's /proc shows them: who is whose child, and who is still alive."""
 
+import os
+import signal
+import time
 from pathlib import Path
 
 HAS_PROC = Path("/proc/self/stat").exists()
@@ -34,3 +37,22 @@ def alive(processes: dict[int, str]) -> list[int]:
         if now and now[0] != "Z" and now[2] == started:
             living.append(pid)
     return living
+
+
+def survivors_of_killing(parent, processes: dict[int, str], seconds: float = 5.0) -> list[int]:
+    """SIGKILL ``parent`` (a ``subprocess.Popen``) and give ``processes`` ``seconds`` to end: those
+    still running then."""
+    parent.send_signal(signal.SIGKILL)
+    parent.wait(timeout=10)
+    deadline = time.monotonic() + seconds
+    while alive(processes) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return alive(processes)
+
+
+def kill_all(parent, processes: dict[int, str]) -> None:
+    """Clean up after a test: ``parent`` and whatever of ``processes`` still runs."""
+    parent.kill()
+    parent.wait()
+    for pid in alive(processes):
+        os.kill(pid, signal.SIGKILL)
