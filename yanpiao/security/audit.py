@@ -141,13 +141,16 @@ def instant(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _master_derived(info: bytes, _cache: dict = {}) -> bytes:  # noqa: B006 - a deliberate cache
+_derived_keys: dict[tuple, bytes] = {}  # (master key generation, home, info) -> key, in memory only
+
+
+def _master_derived(info: bytes) -> bytes:
     """A 32-byte key derived from the master key (HKDF-SHA256) for ``info``; never stored."""
     cache_key = (keys.generation(), str(keys.home()), info)
-    found = _cache.get(cache_key)
+    found = _derived_keys.get(cache_key)
     if found is None:
         found = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(keys.master_key())
-        _cache[cache_key] = found
+        _derived_keys[cache_key] = found
     return found
 
 
