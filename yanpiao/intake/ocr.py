@@ -10,6 +10,8 @@ reading (it would classify every box; :func:`orientation` asks it about a dozen 
 per page, when a page needs it); onnxruntime gets at most two
 threads (its default oversubscribed the cores and was 2-3× slower); and recognition runs
 one box at a time with a minimum width of 96 px instead of batches of 6 padded to 320 px.
+The text detector looks at a copy of at most ``DETECTOR_SIDE`` pixels a side (its memory, not
+the recogniser's, is what an OCR run costs: some 320 bytes a pixel of its input).
 A third of the boxes on an invoice are single characters (labels printed one per line),
 and padding them to the widest box of their batch cost more than the batching saved.
 
@@ -45,6 +47,9 @@ ENGINE_OPTIONS = {
     "rec_batch_num": 1,
     "print_verbose": False,
 }
+# Pixels on the long side of the copy the text detector looks at.  Its memory grows with its input
+# (some 320 bytes a pixel); the recogniser still reads each line from the full image.
+DETECTOR_SIDE = 960
 # Pixels on the long side of the copy whose text lines decide the orientation (the detector's own size).
 ORIENTATION_SIDE = 736
 ORIENTATION_LINES = 12  # the longest text lines the angle classifier looks at
@@ -77,9 +82,14 @@ class TextBox:
 
 def _load() -> Any:
     from rapidocr_onnxruntime import RapidOCR
+    from rapidocr_onnxruntime.ch_ppocr_det.utils import DetPreProcess
 
     threads = max(1, min(2, os.cpu_count() or 1))
-    return RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1, **ENGINE_OPTIONS)
+    loaded = RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1, **ENGINE_OPTIONS)
+    # RapidOCR 1.3 sizes the detector's input by steps (up to 2000 px a side) whatever it is told.
+    detector = loaded.text_det
+    detector.get_preprocess = lambda longest: DetPreProcess(DETECTOR_SIDE, "max", detector.mean, detector.std)
+    return loaded
 
 
 def engine() -> Any:
