@@ -10,8 +10,8 @@ reading (it would classify every box; :func:`orientation` asks it about a dozen 
 per page, when a page needs it); onnxruntime gets at most two
 threads (its default oversubscribed the cores and was 2-3× slower); and recognition runs
 one box at a time with a minimum width of 96 px instead of batches of 6 padded to 320 px.
-The text detector looks at a copy of at most ``DETECTOR_SIDE`` pixels a side (its memory, not
-the recogniser's, is what an OCR run costs: some 320 bytes a pixel of its input).
+The text detector looks at a copy of at most ``DETECTOR_PIXELS`` (its memory, not the
+recogniser's, is what an OCR run costs: some 320 bytes a pixel of its input); :func:`detector_size`.
 A third of the boxes on an invoice are single characters (labels printed one per line),
 and padding them to the widest box of their batch cost more than the batching saved.
 
@@ -47,9 +47,13 @@ ENGINE_OPTIONS = {
     "rec_batch_num": 1,
     "print_verbose": False,
 }
-# Pixels on the long side of the copy the text detector looks at.  Its memory grows with its input
-# (some 320 bytes a pixel); the recogniser still reads each line from the full image.
-DETECTOR_SIDE = 960
+# The text detector's input.  Its memory grows with it (some 320 bytes a pixel), so a picture is
+# shrunk to DETECTOR_PIXELS; the recogniser still reads each line it finds from the full picture.
+# A small picture is enlarged instead until its short side has DETECTOR_MIN_SIDE pixels (RapidOCR's
+# own rule: small print needs it), to at most ENLARGED_PIXELS.
+DETECTOR_PIXELS = 700_000
+DETECTOR_MIN_SIDE = 736
+ENLARGED_PIXELS = 1_000_000
 # Pixels on the long side of the copy whose text lines decide the orientation (the detector's own size).
 ORIENTATION_SIDE = 736
 ORIENTATION_LINES = 12  # the longest text lines the angle classifier looks at
@@ -80,15 +84,34 @@ class TextBox:
         return math.degrees(math.atan2(y1 - y0, x1 - x0))
 
 
+def detector_size(height: int, width: int) -> tuple[int, int]:
+    """The (height, width) the text detector is given for a picture: multiples of 32 (the
+    network's), small print enlarged, big pictures shrunk (see :data:`DETECTOR_PIXELS`).
+
+    >>> detector_size(90, 420), detector_size(1400, 1000), detector_size(960, 1280)
+    ((448, 2144), (960, 704), (704, 960))
+    """
+    enlarge = DETECTOR_MIN_SIDE / min(height, width)
+    budget = ENLARGED_PIXELS if enlarge > 1 else DETECTOR_PIXELS
+    ratio = min(max(1.0, enlarge), math.sqrt(budget / (height * width)))
+    return max(32, int(height * ratio) // 32 * 32), max(32, int(width * ratio) // 32 * 32)
+
+
 def _load() -> Any:
+    import cv2
     from rapidocr_onnxruntime import RapidOCR
     from rapidocr_onnxruntime.ch_ppocr_det.utils import DetPreProcess
 
+    class BoundedInput(DetPreProcess):
+        def resize(self, img: np.ndarray) -> np.ndarray:
+            height, width = detector_size(*img.shape[:2])
+            return cv2.resize(img, (width, height))
+
     threads = max(1, min(2, os.cpu_count() or 1))
     loaded = RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1, **ENGINE_OPTIONS)
-    # RapidOCR 1.3 sizes the detector's input by steps (up to 2000 px a side) whatever it is told.
+    # RapidOCR 1.3 sizes the detector's input itself, up to 2000 px a side whatever it is told.
     detector = loaded.text_det
-    detector.get_preprocess = lambda longest: DetPreProcess(DETECTOR_SIDE, "max", detector.mean, detector.std)
+    detector.get_preprocess = lambda longest: BoundedInput(mean=detector.mean, std=detector.std)
     return loaded
 
 
