@@ -52,9 +52,7 @@ from pathlib import Path
 
 import tink
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
@@ -141,22 +139,9 @@ def instant(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-_derived_keys: dict[tuple, bytes] = {}  # (master key generation, home, info) -> key, in memory only
-
-
-def _master_derived(info: bytes) -> bytes:
-    """A 32-byte key derived from the master key (HKDF-SHA256) for ``info``; never stored."""
-    cache_key = (keys.generation(), str(keys.home()), info)
-    found = _derived_keys.get(cache_key)
-    if found is None:
-        found = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(keys.master_key())
-        _derived_keys[cache_key] = found
-    return found
-
-
 def chain_key() -> bytes:
     """The key of the chain's HMAC: derived from the master key, so never in the database."""
-    return _master_derived(CHAIN_KEY_INFO)
+    return keys.master_derived_key(CHAIN_KEY_INFO)
 
 
 def _chained(previous_hash: str, id: int, at: str, actor_id, action: str, target: str, detail) -> bytes:
@@ -384,7 +369,7 @@ class Sealed:
 
 def _seal_mac(state: Sealed) -> str:
     message = SEAL_PREFIX + canonical(asdict(state)).encode()
-    return hmac.new(_master_derived(SEAL_KEY_INFO), message, hashlib.sha256).hexdigest()
+    return hmac.new(keys.master_derived_key(SEAL_KEY_INFO), message, hashlib.sha256).hexdigest()
 
 
 def read_sealed() -> tuple[Sealed | None, str | None]:

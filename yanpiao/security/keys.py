@@ -26,7 +26,9 @@ import time
 from pathlib import Path
 
 import tink
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from tink import aead, prf, secret_key_access, streaming_aead
@@ -170,7 +172,7 @@ class _Cache:
         self.lock = threading.Lock()
         self.handles: dict[str, tuple[tink.KeysetHandle, float, float]] = {}  # name -> handle, mtime, checked
         self.primitives: dict[tuple[str, type], object] = {}
-        self.derived: dict[str, bytes] = {}
+        self.derived: dict[object, bytes] = {}  # purpose (index keyset) or (home, info) (master key)
 
 
 _cache = _Cache()
@@ -305,4 +307,15 @@ def derived_key(purpose: str) -> bytes:
     key = _cache.derived.get(purpose)
     if key is None:
         key = _cache.derived[purpose] = index_prf().compute(f"digest key\0{purpose}".encode(), 32)
+    return key
+
+
+def master_derived_key(info: bytes) -> bytes:
+    """A 32-byte key for ``info``, derived from the master key itself (HKDF-SHA256; cached, never
+    stored): for what must outlive a rotation of the keysets, such as the audit chain's HMAC."""
+    cache_key = (str(home()), info)
+    key = _cache.derived.get(cache_key)
+    if key is None:
+        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(master_key())
+        _cache.derived[cache_key] = key
     return key
