@@ -24,6 +24,8 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "ninja",  # its Swagger UI files and page, served locally
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -178,6 +180,9 @@ YANPIAO_MAX_INVOICE_AGE_YEARS = config.integer("YANPIAO_MAX_INVOICE_AGE_YEARS", 
 # How often one may verify (yanpiao.verification.throttling); 0 turns a limit off.
 YANPIAO_CHECKS_PER_INVOICE_PER_DAY = config.integer("YANPIAO_CHECKS_PER_INVOICE_PER_DAY", 5)
 YANPIAO_ANONYMOUS_CHECKS_PER_MINUTE = config.integer("YANPIAO_ANONYMOUS_CHECKS_PER_MINUTE", 20)
+# API calls a minute (yanpiao.api.callers): per token or account, and per address without either.
+YANPIAO_API_REQUESTS_PER_MINUTE = config.integer("YANPIAO_API_REQUESTS_PER_MINUTE", 600)
+YANPIAO_API_ANONYMOUS_REQUESTS_PER_MINUTE = config.integer("YANPIAO_API_ANONYMOUS_REQUESTS_PER_MINUTE", 60)
 YANPIAO_ANONYMOUS_CHECKS_PER_DAY = config.integer("YANPIAO_ANONYMOUS_CHECKS_PER_DAY", 500)
 
 # Intake: limits against hostile documents and the budget of work of one read, as a JSON object of

@@ -26,7 +26,7 @@ from typing import Any
 
 from django.db import models as django_models
 
-from yanpiao.access.masking import mask
+from yanpiao.access.masking import mask, mask_invoice_json
 from yanpiao.access.visibility import NotVisible, in_own_history, is_staff
 from yanpiao.accounts import organisations
 from yanpiao.accounts.models import Organisation, User
@@ -34,9 +34,10 @@ from yanpiao.fapiao import invoice as fapiao
 from yanpiao.fapiao.compare import REVEALING
 from yanpiao.registry import models as registry_models
 from yanpiao.registry import services as registry
+from yanpiao.registry.convert import invoice_from_row
 from yanpiao.security import audit
 from yanpiao.verification.models import Verification
-from yanpiao.verification.services import describe
+from yanpiao.verification.services import answer, describe
 
 HIDDEN = "***"
 
@@ -102,6 +103,30 @@ def verification_view(viewer, verification: Verification) -> VerificationView:
         submitted=sorted(verification.submitted.items()),
         differences=differences,
         invoice=revealed_invoice(verification),
+    )
+
+
+def verification_answer(viewer, verification: Verification, certificate_url: str | None = None) -> dict:
+    """A stored verification in the answer shape of every channel (``services.answer``), as
+    ``viewer`` may see it: the invoice only when the outcome revealed it, its parties masked for
+    staff who see it through their role, as :func:`invoice_view` shows them."""
+    row = revealed_invoice(verification)
+    invoice = None
+    if row is not None:
+        invoice = fapiao.to_json(invoice_from_row(row, row.items.all()))
+        if is_staff(viewer) and not in_own_history(viewer, verification):
+            invoice = mask_invoice_json(invoice)
+    return answer(
+        verification_id=verification.public_id,
+        outcome=verification.outcome,
+        description=describe(verification.outcome, row.status if row else None),
+        checked_at=verification.created_at,
+        channel=verification.channel,
+        differences=[difference["field"] for difference in verification.differences],
+        findings=verification.findings,
+        invoice=invoice,
+        status_history=registry.status_history(row.pk) if row is not None and row.status != "normal" else [],
+        certificate_url=certificate_url,
     )
 
 

@@ -17,7 +17,29 @@ of an invoice field is declared with the field (``FieldSpec.mask`` in
 
 from __future__ import annotations
 
+from yanpiao.fapiao.invoice import mask_of
+
 KINDS = ("email", "phone", "tax_id", "name", "address", "account", "secret")
+
+
+def mask_invoice_field(path: str, value):
+    """A value of the invoice field at ``path`` (``check_code``, ``buyer.name``), masked when the
+    field is declared personal data or a secret, else as it is.
+
+    >>> mask_invoice_field("buyer.name", "张三"), mask_invoice_field("total", "10.00")
+    ('张*', '10.00')
+    """
+    kind = mask_of(path)
+    return mask(str(value), kind) if kind and value is not None else value
+
+
+def mask_invoice_json(invoice: dict) -> dict:
+    """An invoice JSON with every field declared personal data or a secret masked."""
+    shown = {name: mask_invoice_field(name, value) for name, value in invoice.items()}
+    for side in ("seller", "buyer"):
+        if isinstance(invoice.get(side), dict):
+            shown[side] = {name: mask_invoice_field(f"{side}.{name}", v) for name, v in invoice[side].items()}
+    return shown
 
 
 def mask(value: str | None, kind: str) -> str:

@@ -77,7 +77,7 @@ def keys_dir() -> Path:
     return home() / "keys"
 
 
-def _write_private(path: Path, data: bytes) -> None:
+def write_private(path: Path, data: bytes) -> None:
     """Write a secret file atomically with mode 0600."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -121,7 +121,7 @@ def master_key() -> bytes:
         if not path.exists():
             if settings.PRODUCTION:
                 raise ImproperlyConfigured(REQUIRED)
-            _write_private(path, base64.b64encode(secrets.token_bytes(32)) + b"\n")
+            write_private(path, base64.b64encode(secrets.token_bytes(32)) + b"\n")
         text = _read_key_file(path, "the master key file")
     try:
         key = base64.b64decode(text, validate=True)
@@ -194,7 +194,7 @@ def _encrypted(name: str, handle: tink.KeysetHandle) -> str:
 
 
 def _store(name: str, handle: tink.KeysetHandle) -> None:
-    _write_private(_path(name), _encrypted(name, handle).encode())
+    write_private(_path(name), _encrypted(name, handle).encode())
 
 
 def keyset(name: str) -> tink.KeysetHandle:

@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from yanpiao import dbapi
-from yanpiao.access.masking import mask
+from yanpiao.access.masking import mask_invoice_field
 from yanpiao.fapiao import compare as comparison
 from yanpiao.fapiao import validation
 from yanpiao.fapiao.compare import Difference, Query
@@ -80,19 +80,36 @@ class Result:
     def is_authentic(self) -> bool:
         return self.outcome == comparison.AUTHENTIC
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "verification_id": str(self.verification_id),
-            "outcome": self.outcome,
-            "description": self.description,
-            "checked_at": self.checked_at.isoformat(),
-            "channel": self.channel,
-            "submitted": self.submitted,
-            "differences": [d.to_json() for d in self.differences],
-            "findings": [f.to_json() for f in self.findings],
-            "invoice": to_json(self.invoice) if self.invoice else None,
-            "status_history": self.status_history,
-        }
+    def to_json(self, certificate_url: str | None = None) -> dict[str, Any]:
+        """The answer every channel gives (:data:`ANSWER_FIELDS`); ``certificate_url`` is the
+        channel's link to the certificate, when the verifier may fetch it."""
+        return answer(
+            verification_id=self.verification_id,
+            outcome=self.outcome,
+            description=self.description,
+            checked_at=self.checked_at,
+            channel=self.channel,
+            differences=[d.field for d in self.differences],
+            findings=[f.to_json() for f in self.findings],
+            invoice=to_json(self.invoice) if self.invoice else None,
+            status_history=self.status_history,
+            certificate_url=certificate_url,
+        )
+
+
+ANSWER_FIELDS = (
+    "id", "outcome", "description", "checked_at", "channel", "differences", "findings", "invoice",
+    "status_history", "certificate_url",
+)  # fmt: skip
+
+
+def answer(*, verification_id, checked_at: datetime.datetime, **fields) -> dict[str, Any]:
+    """A verification answer in the one shape of every channel: ``id``; ``outcome`` and its
+    ``description``; ``checked_at`` (ISO 8601 with offset, the site's time zone); the ``channel``;
+    ``differences`` (field names only); ``findings``; ``invoice`` (None whenever the rules forbid
+    revealing it); ``status_history``; ``certificate_url`` (None when the verifier cannot fetch one)."""
+    shaped = {"id": str(verification_id), "checked_at": timezone.localtime(checked_at).isoformat(), **fields}
+    return {name: shaped[name] for name in ANSWER_FIELDS}
 
 
 def blocks_verification(finding: Finding) -> bool:
@@ -170,15 +187,8 @@ def verify(
     )
 
 
-def _masked(path: str, value):
-    """A value as the history keeps it: masked when its field is personal data or a secret
-    (declared in :mod:`yanpiao.fapiao.invoice`), so the database holds neither in clear."""
-    kind = mask_of(path)
-    return mask(str(value), kind) if kind and value is not None else value
-
-
 def _at_rest(submitted: dict) -> dict:
-    return {name: _masked(name, value) for name, value in submitted.items()}
+    return {name: mask_invoice_field(name, value) for name, value in submitted.items()}
 
 
 def _finding_at_rest(finding: Finding) -> dict:
@@ -195,8 +205,8 @@ def _finding_at_rest(finding: Finding) -> dict:
 def _difference_at_rest(difference: Difference) -> dict:
     return {
         "field": difference.field,
-        "submitted": _masked(difference.field, difference.submitted),
-        "registered": _masked(difference.field, difference.registered),
+        "submitted": mask_invoice_field(difference.field, difference.submitted),
+        "registered": mask_invoice_field(difference.field, difference.registered),
     }
 
 

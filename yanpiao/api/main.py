@@ -1,0 +1,29 @@
+"""The API object: ``/api/v1``, its routers, its error shape, OpenAPI 3.1 and the docs page.
+
+The docs page (``/api/v1/docs``) is Swagger UI from the files django-ninja ships, served by the
+site itself: nothing is fetched from a CDN.
+"""
+
+from ninja import NinjaAPI
+
+# Importing the endpoint modules adds their endpoints to the routers.
+from yanpiao.api import certificates, errors, routers, verifications  # noqa: F401
+
+api = NinjaAPI(
+    title="Yanpiao 验票 API",
+    version="1",
+    description=(
+        "Verify Chinese invoices (发票查验) by typed fields, QR payload or document; read the "
+        "history; fetch and check signed certificates; register invoices (issuers). "
+        'Errors: `{"error": {"code", "message", "fields"}}`. See docs/api.md.'
+    ),
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+errors.install(api)
+api.add_router("/verifications", routers.verifications)
+api.add_router("/certificates", routers.certificates)
+api.add_router("/invoices", routers.invoices)
+api.add_router("/auth", routers.auth)
+api.add_router("/tokens", routers.tokens)

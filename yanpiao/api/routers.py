@@ -1,0 +1,10 @@
+"""The API's routers, one per resource; endpoints from several modules may join one router
+(``/verifications`` holds verification, history and certificate endpoints)."""
+
+from ninja import Router
+
+verifications = Router(tags=["verifications 查验"])
+certificates = Router(tags=["certificates 凭证"])
+invoices = Router(tags=["invoices 开票 (issuers)"])
+auth = Router(tags=["auth 账户"])
+tokens = Router(tags=["tokens 令牌"])
