@@ -130,7 +130,13 @@ def database(data_home: Path) -> dict:
 
     url = os.environ.get("DATABASE_URL", "").strip()
     if not url:
-        config = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(data_home / "yanpiao.sqlite3")}
+        # Connections are kept between requests (a minute), as for DATABASE_URL: opening one costs
+        # more than a whole verification.
+        config = {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(data_home / "yanpiao.sqlite3"),
+            "CONN_MAX_AGE": 60,
+        }
         # SQLite gives the -wal and -shm files the mode of the database file: 0600 for all three.
         private_file(data_home / "yanpiao.sqlite3")
     else:

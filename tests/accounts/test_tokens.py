@@ -63,6 +63,21 @@ def test_authenticate_with_the_secret(issued, owner):
     assert ApiToken.objects.get(pk=token.pk).last_used_at is not None
 
 
+def test_the_owner_found_by_a_token_is_the_owner_in_full(issued, owner):
+    owner.role, owner.display_name = "issuer", "张三"
+    owner.save()
+    token, secret = issued
+    user, found = tokens.authenticate(bearer(secret))
+    assert (user.email, user.display_name, user.role, user.is_issuer) == (
+        "owner@example.com",
+        "张三",
+        "issuer",
+        True,
+    )
+    assert (found.name, found.scopes, found.expires_at) == (token.name, token.scopes, token.expires_at)
+    assert found.user is user
+
+
 @pytest.mark.parametrize(
     "header",
     ["", "Bearer", "Bearer yp_wrong", "Basic yp_x", "Token {secret}", "Bearer {secret}x", "{secret}"],

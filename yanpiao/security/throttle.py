@@ -17,9 +17,10 @@ import datetime
 import ipaddress
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import connection
 from django.utils import timezone
 
+from yanpiao import dbapi
 from yanpiao.security.fields import keyed_digest
 from yanpiao.security.models import ThrottleWindow
 
@@ -59,30 +60,44 @@ def key(limit: Limit, *parts) -> str:
 
 
 def hit(limit: Limit, *parts, now: datetime.datetime | None = None) -> None:
-    """Count one event for ``parts`` under ``limit``, or raise :class:`Exceeded` (not counted)."""
+    """Count one event for ``parts`` under ``limit``, or raise :class:`Exceeded` (not counted).
+
+    One statement, atomic on its own (every API call counts one): the counter is created, moved
+    to the current window, or raised by one — unless it has reached the limit in this window,
+    when nothing changes and no row comes back.
+    """
     if limit.count <= 0:
         return
     now = now or timezone.now()
     start = window_start(limit.window, now)
-    digest = key(limit, *parts)
     end = start + limit.window
-    with transaction.atomic():
-        row = ThrottleWindow.objects.select_for_update().filter(key=digest).first()
-        if row is None:
-            try:
-                with transaction.atomic():
-                    ThrottleWindow.objects.create(key=digest, started_at=start, ends_at=end, count=1)
-            except IntegrityError:  # another process counted the first event of this key
-                row = ThrottleWindow.objects.select_for_update().get(key=digest)
-            else:
-                _prune(now)
-                return
-        if row.started_at != start:
-            row.started_at, row.ends_at, row.count = start, end, 0
-        if row.count >= limit.count:
-            raise Exceeded(limit, end, now)
-        row.count += 1
-        row.save(update_fields=["started_at", "ends_at", "count"])
+    table = ThrottleWindow._meta.db_table
+    adapt = connection.ops.adapt_datetimefield_value
+    with dbapi.serialized_writes():
+        counted = _count(table, key(limit, *parts), adapt(start), adapt(end), limit.count)
+    if counted is None:
+        raise Exceeded(limit, end, now)
+    if counted[0] == 1:
+        _prune(now)
+
+
+def _count(table: str, digest: str, start, end, most: int):
+    cursor = dbapi.cursor()
+    try:
+        cursor.execute(
+            dbapi.sql(
+                f"INSERT INTO {table} (key, started_at, ends_at, count) VALUES (%s, %s, %s, 1) "
+                f"ON CONFLICT (key) DO UPDATE SET "
+                f"count = CASE WHEN {table}.started_at = excluded.started_at THEN {table}.count + 1 ELSE 1 END, "
+                f"started_at = excluded.started_at, ends_at = excluded.ends_at "
+                f"WHERE {table}.started_at <> excluded.started_at OR {table}.count < %s "
+                f"RETURNING count"
+            ),
+            [digest, start, end, most],
+        )
+        return cursor.fetchone()
+    finally:
+        cursor.close()
 
 
 def forget_expired(now: datetime.datetime | None = None) -> int:
