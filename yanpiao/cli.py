@@ -25,6 +25,11 @@ EXIT_INTERNAL = 70
 EXIT_PIPE_CLOSED = 128 + 13  # as a process ended by SIGPIPE: the reader stopped reading (`| head`)
 
 
+def offline(argv: list[str]) -> bool:
+    """``yanpiao verify-file --offline``: checks QR signatures with the keys alone, no database."""
+    return argv[0] == "verify-file" and "--offline" in argv
+
+
 def prepare_database() -> None:
     """Apply any unapplied migrations (all of them on a fresh ``YANPIAO_HOME``)."""
     from django.core.management import call_command
@@ -91,7 +96,7 @@ def _main(argv: list[str] | None) -> int:
     try:
         if argv and argv[0] not in NO_KEYS:
             require_keys()
-        if argv and argv[0] not in NO_DATABASE:
+        if argv and argv[0] not in NO_DATABASE and not offline(argv):
             prepare_database()
         execute_from_command_line(["yanpiao", *argv])
     except ImproperlyConfigured as exc:

@@ -32,12 +32,15 @@ INSTALLED_APPS = [
     "yanpiao.security",
     "yanpiao.registry",
     "yanpiao.verification",
+    "yanpiao.history",
+    "yanpiao.certificates",
     "yanpiao.demo",
     "yanpiao.web",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "yanpiao.api.errors.ErrorShapeMiddleware",  # under /api/, every error in the API's shape
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

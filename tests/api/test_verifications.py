@@ -255,3 +255,23 @@ def test_an_unregistered_invoice_is_not_found_for_every_name_style(db, api):
     query = key_query(factories.invoice(type="01"))
     assert api.post("/verifications", typed(query)).json()["outcome"] == "not_found"
     assert api.post("/verifications", aggregator_names(query)).json()["outcome"] == "not_found"
+
+
+def test_a_body_over_the_size_limit_is_a_413_not_a_500(db, client):
+    body = '{"number": "' + "1" * 3_000_000 + '"}'
+    answer = client.post("/api/v1/verifications", body, content_type="application/json")
+    assert answer.status_code == 413
+    assert answer.json()["error"]["code"] == "too_large"
+
+
+def test_more_files_than_django_accepts_is_a_413_not_a_500(db, client):
+    files = [SimpleUploadedFile(f"{n}.txt", b"x") for n in range(120)]
+    answer = client.post("/api/v1/verifications/files", {"files": files})
+    assert answer.status_code == 413
+
+
+def test_a_method_the_endpoint_does_not_take_is_a_405_in_the_error_shape(db, client):
+    answer = client.put("/api/v1/verifications", "{}", content_type="application/json")
+    assert answer.status_code == 405
+    assert answer.json()["error"]["code"] == "method_not_allowed"
+    assert "POST" in answer["Allow"]

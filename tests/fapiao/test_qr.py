@@ -1,5 +1,6 @@
 """The QR payload: parsing, the CRC in both variants, building (docs/invoice-facts.md §2, test vectors §9)."""
 
+import dataclasses
 import datetime
 from decimal import Decimal
 
@@ -300,3 +301,114 @@ def test_full_width_digits_are_not_a_payload(text, fragment):
     with pytest.raises(qr.QrFormatError, match=fragment):
         qr.parse(text)
     assert not qr.crc_ok(text)
+
+
+# --- signed payloads (Yanpiao's signature field) ----------------------------------------------
+
+SIGNATURE = bytes(range(69))  # the length of a Tink Ed25519 signature: prefix and 64 bytes
+
+
+@pytest.mark.parametrize("payload", WITH_COMMA + WITHOUT_COMMA + [BLOCKCHAIN])
+def test_signed_payload_round_trip(payload):
+    signed = qr.with_signature(payload, SIGNATURE)
+    fields = signed.split(",")
+    assert len(fields) == 9 and fields[8].startswith(qr.SIGNATURE_MARKER)
+    assert fields[:8] == payload.rstrip(",").split(",")  # the standard fields, unchanged
+    standard, signature = qr.split_signature(signed)
+    assert signature == SIGNATURE
+    assert standard == payload.rstrip(",") + ","
+    assert qr.parse(signed) == qr.parse(payload)
+    assert qr.parse(signed).signature == SIGNATURE and qr.parse(payload).signature is None
+
+
+@pytest.mark.parametrize("payload", WITH_COMMA + WITHOUT_COMMA)
+def test_a_standard_reader_reads_a_signed_payload(payload):
+    """What a reader of the standard sees: fields by position, the CRC over fields 1-7."""
+    signed = qr.with_signature(payload, SIGNATURE)
+    assert signed.split(",")[:8] == payload.split(",")[:8]
+    assert qr.crc_ok(signed)
+    assert qr.to_query_fields(qr.parse(signed)) == qr.to_query_fields(qr.parse(payload))
+
+
+def test_a_signed_payload_may_end_with_a_comma_and_use_full_width_commas():
+    signed = qr.with_signature(WITH_COMMA[1], SIGNATURE)
+    assert qr.parse(signed + ",").signature == SIGNATURE
+    assert qr.parse(signed.replace(",", "，")).signature == SIGNATURE
+
+
+def test_the_signature_field_is_base64url_without_padding():
+    field = qr.signature_field(b"\xfb\xff\xfe")
+    assert field == "YPS1:-__-"
+    assert qr.split_signature(f"{WITH_COMMA[0]},{field}")[1] == b"\xfb\xff\xfe"
+
+
+@pytest.mark.parametrize("broken", ["YPS1:", "YPS1:@@@@", "YPS1:abc=", "YPS1:" + "A" * 300, "YPS1:a"])
+def test_a_signature_field_that_is_not_base64url_is_empty_bytes(broken):
+    text = f"{WITH_COMMA[1]},{broken}"
+    assert qr.split_signature(text)[1] == b""
+    assert qr.parse(text).signature == b""
+
+
+def test_split_signature_never_raises():
+    assert qr.split_signature("") == ("", None)
+    assert qr.split_signature(None) == ("", None)
+    assert qr.split_signature("hello,YPS1:AQID") == ("hello,", b"\x01\x02\x03")
+    assert qr.split_signature(WITH_COMMA[1]) == (WITH_COMMA[1], None)
+
+
+def test_signing_twice_is_refused():
+    signed = qr.with_signature(WITH_COMMA[1], SIGNATURE)
+    with pytest.raises(qr.QrFormatError, match="signed already"):
+        qr.with_signature(signed, SIGNATURE)
+    with pytest.raises(qr.QrFormatError):
+        qr.with_signature("not a payload", SIGNATURE)
+
+
+def test_a_ninth_field_that_is_not_a_signature_is_still_refused():
+    with pytest.raises(qr.QrFormatError, match="8 comma-separated fields"):
+        qr.parse(WITH_COMMA[1] + ",XYZ")
+
+
+def test_the_signed_message_is_the_canonical_key_fields():
+    p = qr.parse("01,10,033001800111,25672225,76.72,20180610,82076771121721427121,CB32,")
+    assert qr.signature_message(p) == (
+        b"yanpiao-qr-1\n01,10,033001800111,25672225,76.72,20180610,82076771121721427121"
+    )
+    # the same invoice written otherwise (amount 6.2 for 6.20) signs the same message
+    loose = qr.parse("01,32,,26427000000375586818,6.2,20260430,,0000")
+    tight = qr.parse("01,32,,26427000000375586818,6.20,20260430,,0000")
+    assert qr.signature_message(loose) == qr.signature_message(tight)
+    assert b"91530102MA7KNHQC36" in qr.signature_message(qr.parse(BLOCKCHAIN))
+
+
+@given(payload_fields(), st.binary(min_size=0, max_size=100))
+def test_any_signed_payload_round_trips(fields, signature):
+    standard = qr.build(*fields)
+    signed = qr.with_signature(standard, signature)
+    assert qr.split_signature(signed) == (standard, signature)
+    assert qr.parse(signed) == qr.parse(standard)
+
+
+@given(payload_fields(), st.data())
+def test_any_changed_key_field_changes_the_signed_message(fields, data):
+    p = qr.parse(qr.build(*fields))
+    changed = data.draw(st.sampled_from(["type", "code", "number", "amount", "issue_date", "check_code"]))
+    altered = {
+        "type": "04" if p.type != "04" else "10",
+        "code": p.code + "1" if len(p.code) == 10 else "1100174320",
+        "number": p.number[:-1] + ("1" if p.number[-1] != "1" else "2"),
+        "amount": p.amount + Decimal("0.01"),
+        "issue_date": p.issue_date + datetime.timedelta(days=1),
+        "check_code": p.check_code[:-1] + "7" if p.check_code[-1:] not in ("", "7") else "1" * 20,
+    }[changed]
+    assert qr.signature_message(dataclasses.replace(p, **{changed: altered})) != qr.signature_message(p)
+
+
+def test_of_invoice_takes_the_total_for_digital_invoices():
+    class Invoice:
+        type, code, number, check_code = "32", "", "26427000000375586818", ""
+        amount, total, issue_date = Decimal("10.09"), Decimal("10.70"), datetime.date(2026, 4, 30)
+
+    assert qr.of_invoice(Invoice) == "01,32,,26427000000375586818,10.70,20260430,,FAFB,"
+    Invoice.type = "01"
+    assert ",10.09," in qr.of_invoice(Invoice)

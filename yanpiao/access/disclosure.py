@@ -111,6 +111,8 @@ def verification_answer(viewer, verification: Verification, certificate_url: str
     ``viewer`` may see it: the invoice only when the outcome revealed it, its parties masked for
     staff who see it through their role, as :func:`invoice_view` shows them."""
     row = revealed_invoice(verification)
+    document = verification.submitted.get("document") if isinstance(verification.submitted, dict) else None
+    signature = document.get("signature") if isinstance(document, dict) else None
     invoice = None
     if row is not None:
         invoice = fapiao.to_json(invoice_from_row(row, row.items.all()))
@@ -119,14 +121,17 @@ def verification_answer(viewer, verification: Verification, certificate_url: str
     return answer(
         verification_id=verification.public_id,
         outcome=verification.outcome,
-        description=describe(verification.outcome, row.status if row else None),
+        description=describe(verification.outcome, row.status if row else None, signature),
         checked_at=verification.created_at,
         channel=verification.channel,
         differences=[difference["field"] for difference in verification.differences],
         findings=verification.findings,
         invoice=invoice,
-        status_history=registry.status_history(row.pk) if row is not None and row.status != "normal" else [],
+        status_history=registry.status_history(row.pk, row.status_changes.all())
+        if row is not None and row.status != "normal"
+        else [],
         certificate_url=certificate_url,
+        signature=signature,
     )
 
 

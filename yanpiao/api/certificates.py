@@ -6,20 +6,14 @@ from __future__ import annotations
 import uuid
 
 from django.http import HttpResponse
-from ninja import File, Schema
+from ninja import File, Query, Schema
 from ninja.files import UploadedFile
 
 from yanpiao.access.visibility import verification_for
 from yanpiao.api import routers
 from yanpiao.api.callers import Caller, anyone, signed_in
 from yanpiao.api.errors import ApiError, Error
-
-
-def _certificates():  # TEMPORARY until yanpiao.certificates lands
-    from yanpiao.certificates import services
-
-    return services
-
+from yanpiao.certificates import services as certificates
 
 ERRORS = {400: Error, 401: Error, 403: Error, 404: Error, 413: Error, 429: Error}
 
@@ -32,9 +26,21 @@ class CertificateCheckAnswer(Schema):
 
 
 class PublicStatus(Schema):
-    id: uuid.UUID
+    verification_id: uuid.UUID
+    exists: bool
     outcome: str
+    description: str
     checked_at: str
+
+
+PDF = {
+    "responses": {
+        200: {
+            "description": "the certificate",
+            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    }
+}
 
 
 @routers.verifications.get(
@@ -42,14 +48,15 @@ class PublicStatus(Schema):
     response={200: None, **ERRORS},
     auth=signed_in,
     url_name="verification_certificate",
+    openapi_extra=PDF,
 )
 def certificate(request, verification_id: uuid.UUID):
     """The verification's certificate: a one-page PDF with a PAdES signature."""
     caller: Caller = request.auth
     caller.require("history:read")
     verification = verification_for(caller.user, verification_id)
-    response = HttpResponse(_certificates().issue(caller.user, verification), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="yanpiao-certificate-{verification_id}.pdf"'
+    response = HttpResponse(certificates.issue(caller.user, verification), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{certificates.filename(verification_id)}"'
     response["Cache-Control"] = "no-store"
     return response
 
@@ -57,11 +64,11 @@ def certificate(request, verification_id: uuid.UUID):
 @routers.certificates.post("/check", response={200: CertificateCheckAnswer, **ERRORS}, auth=anyone)
 def check(request, file: File[UploadedFile]):
     """Whether an uploaded certificate is genuine, and what it certifies."""
-    if file.size > _certificates().MAX_BYTES:
+    if file.size > certificates.MAX_BYTES:
         raise ApiError(
-            413, "too_large", f"证书文件过大。A certificate is at most {_certificates().MAX_BYTES} bytes."
+            413, "too_large", f"证书文件过大。A certificate is at most {certificates.MAX_BYTES} bytes."
         )
-    found = _certificates().check(file.read())
+    found = certificates.check(file.read())
     return {
         "status": found.status,
         "genuine": found.genuine,
@@ -71,9 +78,10 @@ def check(request, file: File[UploadedFile]):
 
 
 @routers.certificates.get("/{uuid:verification_id}", response={200: PublicStatus, **ERRORS}, auth=anyone)
-def public_status(request, verification_id: uuid.UUID):
-    """What a certificate's QR code opens: whether the verification exists, its outcome and time."""
-    status = _certificates().public_status(verification_id)
+def public_status(request, verification_id: uuid.UUID, key: str = Query("", max_length=64)):
+    """What a certificate's QR code opens: whether the verification exists, its outcome and time.
+    ``key`` is the one printed in the QR code; without it, or with another, the answer is 404."""
+    status = certificates.public_status(verification_id, key)
     if status is None:
         raise ApiError(404)
     return status

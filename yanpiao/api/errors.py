@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -131,7 +133,46 @@ def install(api) -> None:
     def too_many(request: HttpRequest, exc: TooManyChecks):
         return response(429, "too_many_requests", exc.message, headers={"Retry-After": str(exc.retry_after)})
 
+    @api.exception_handler(SuspiciousOperation)
+    def suspicious(request: HttpRequest, exc: SuspiciousOperation):
+        if isinstance(exc, (RequestDataTooBig, TooManyFilesSent, TooManyFieldsSent)):
+            return response(
+                413,
+                "too_large",
+                "请求过大：内容、字段或文件过多。The request is too large: too much data, too many fields or files.",
+            )
+        return response(400)
+
+    @api.exception_handler(MultiPartParserError)
+    def unreadable_form(request: HttpRequest, exc: MultiPartParserError):
+        return response(400, "invalid_request", "无法读取上传的表单。The multipart form cannot be read.")
+
     @api.exception_handler(Exception)
     def unexpected(request: HttpRequest, exc: Exception):
         logger.exception("API: unexpected error on %s %s", request.method, request.path)
         return response(500)
+
+
+KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
+
+
+class ErrorShapeMiddleware:
+    """Under ``/api/``, an error answer that did not come from the API's handlers (a 405 from
+    the router, a 4xx from a middleware) is given the one error shape, keeping its status."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        answer = self.get_response(request)
+        if (
+            request.path.startswith("/api/")
+            and answer.status_code >= 400
+            and not answer.get("Content-Type", "").startswith("application/json")
+        ):
+            headers = {name: answer[name] for name in KEPT_HEADERS if answer.has_header(name)}
+            code, message = MESSAGES.get(
+                answer.status_code, MESSAGES[400 if answer.status_code < 500 else 500]
+            )
+            return response(answer.status_code, code, message, headers=headers)
+        return answer

@@ -30,13 +30,43 @@ True
 Traceback (most recent call last):
 ...
 yanpiao.fapiao.qr.QrFormatError: QR field 6 (issue date) must be YYYYMMDD, got '2018-06-10'
+
+**Signed payloads** (Yanpiao's own; docs/api.md, "Signed QR payloads").  An invoice registered
+through Yanpiao gets a payload that is the standard one with a 9th field holding a signature:
+where the standard allows an optional empty field, a signed payload has ``YPS1:`` and the
+signature in base64url without padding::
+
+    01,32,,26427000000375586818,10.70,20260430,,FAFB,YPS1:AQbJ38b2…(92 characters)
+
+Fields 1-8 are unchanged, so a standard reader (which reads fields by position) still reads
+them.  The signature is over :func:`signature_message`: ``yanpiao-qr-1`` and a newline, then
+the key fields in their canonical form — ``01,type,code,number,amount,YYYYMMDD,check code``
+with the amount at two places (for the blockchain form the seller's tax ID before the
+amount).  The CRC is not signed (it follows from the fields); every key field is.  What the
+signature bytes are (a Tink Ed25519 signature: a 5-byte key id prefix, then 64 bytes) is the
+business of :mod:`yanpiao.security.qr_signature`; this module only carries them.
+
+>>> signed = with_signature("01,32,,26427000000375586818,10.70,20260430,,FAFB,", b"\\x01" * 69)
+>>> signed[-20:]
+'AQEBAQEBAQEBAQEBAQEB'
+>>> split_signature(signed) == ("01,32,,26427000000375586818,10.70,20260430,,FAFB,", b"\\x01" * 69)
+True
+>>> p = parse(signed)
+>>> p.number, p.crc_valid, len(p.signature)
+('26427000000375586818', True, 69)
+>>> signature_message(p)
+b'yanpiao-qr-1\\n01,32,,26427000000375586818,10.70,20260430,'
+>>> split_signature("01,32,,26427000000375586818,10.70,20260430,,FAFB")[1] is None
+True
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from yanpiao.fapiao import types
@@ -51,6 +81,11 @@ _HEX64 = re.compile(r"[0-9A-Fa-f]{64}")
 # A seller tax ID where the amount belongs marks the blockchain form.
 _TAX_ID = re.compile(r"[0-9A-Za-z]{15,20}")
 _CENT = Decimal("0.01")
+# The signature field of a signed payload: the marker, then base64url without padding.
+SIGNATURE_MARKER = "YPS1:"
+SIGNATURE_CONTEXT = b"yanpiao-qr-1\n"
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
+MAX_SIGNATURE_CHARS = 256  # a Tink Ed25519 signature is 92; anything much longer is not one
 
 
 class QrFormatError(ValueError):
@@ -80,6 +115,8 @@ class QrPayload:
     seller_tax_id: str = ""
     # Fields 1-7 as received (after trimming): what the CRC covers.
     signed_text: str = field(default="", compare=False, repr=False)
+    # The bytes of a Yanpiao signature field (b"" when the field is not base64url), else None.
+    signature: bytes | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_blockchain(self) -> bool:
@@ -147,8 +184,16 @@ def _check(fields: list[str]) -> None:
 
 
 def parse(text: str) -> QrPayload:
-    """Parse a payload; raises :class:`QrFormatError` naming the field that is wrong."""
+    """Parse a payload, signed or not; raises :class:`QrFormatError` naming the field that is wrong."""
     fields = _fields(text)
+    signature = None
+    if len(fields) == 9 and fields[8].startswith(SIGNATURE_MARKER):
+        signature = _signature_bytes(fields.pop())
+    payload = _parse_fields(fields)
+    return replace(payload, signature=signature) if signature is not None else payload
+
+
+def _parse_fields(fields: list[str]) -> QrPayload:
     if len(fields) == 8 and _TAX_ID.fullmatch(fields[4]):
         return _parse_blockchain(fields)
     if len(fields) != 8:
@@ -209,6 +254,63 @@ def build(
     return f"{signed},{crc16(signed + ',')},"
 
 
+def _signature_bytes(signature_field: str) -> bytes:
+    """The bytes of a signature field; b"" when it is not base64url (a signature that cannot check)."""
+    encoded = signature_field[len(SIGNATURE_MARKER) :]
+    if len(encoded) > MAX_SIGNATURE_CHARS or not _BASE64URL.fullmatch(encoded):
+        return b""
+    try:
+        return base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+    except (binascii.Error, ValueError):
+        return b""
+
+
+def split_signature(text: str) -> tuple[str, bytes | None]:
+    """``(standard payload, signature)``: the signature is None when the text has no signature
+    field, b"" when the field is there but not base64url.  The standard payload ends with the
+    comma of its optional 9th field, as :func:`build` writes it.  Never raises on any string."""
+    try:
+        fields = _fields(text)
+    except QrFormatError:
+        return (text if isinstance(text, str) else "", None)
+    if len(fields) < 2 or not fields[-1].startswith(SIGNATURE_MARKER):
+        return text.strip(), None
+    return ",".join(fields[:-1]) + ",", _signature_bytes(fields[-1])
+
+
+def signature_field(signature: bytes) -> str:
+    """The 9th field of a signed payload: the marker and the signature in base64url, unpadded."""
+    return SIGNATURE_MARKER + base64.urlsafe_b64encode(signature).decode("ascii").rstrip("=")
+
+
+def with_signature(standard: str, signature: bytes) -> str:
+    """The signed payload: the standard payload's 8 fields (unchanged), then the signature field.
+
+    Raises :class:`QrFormatError` unless ``standard`` is an unsigned payload that parses."""
+    payload = parse(standard)
+    if payload.signature is not None:
+        raise QrFormatError("the QR payload is signed already")
+    fields = _fields(standard)
+    return ",".join([*fields, signature_field(signature)])
+
+
+def signature_message(payload: QrPayload) -> bytes:
+    """What the signature of a signed payload is over: the context line, then the key fields in
+    their canonical form (amount at two places, date as YYYYMMDD; see the module docstring)."""
+    fields = [VERSION, payload.type, payload.code, payload.number]
+    if payload.seller_tax_id:
+        fields.append(payload.seller_tax_id)
+    fields += [_format_amount(payload.amount), payload.issue_date.strftime("%Y%m%d"), payload.check_code]
+    return SIGNATURE_CONTEXT + ",".join(fields).encode("ascii")
+
+
+def of_invoice(invoice) -> str:
+    """The standard payload of an invoice (any object with the invoice's fields): 价税合计 for the
+    数电 types (:data:`TOTAL_TYPES`), the amount excl. tax otherwise."""
+    amount = invoice.total if invoice.type in TOTAL_TYPES else invoice.amount
+    return build(invoice.type, invoice.code, invoice.number, amount, invoice.issue_date, invoice.check_code)
+
+
 def to_query_fields(payload: QrPayload) -> dict[str, str]:
     """The verification key fields the payload carries, as text (``amount`` or ``total``)."""
     fields = {
@@ -222,4 +324,18 @@ def to_query_fields(payload: QrPayload) -> dict[str, str]:
     return fields
 
 
-__all__ = ["QrFormatError", "QrPayload", "build", "crc16", "crc_ok", "parse", "to_query_fields"]
+__all__ = [
+    "SIGNATURE_MARKER",
+    "QrFormatError",
+    "QrPayload",
+    "build",
+    "crc16",
+    "crc_ok",
+    "of_invoice",
+    "parse",
+    "signature_field",
+    "signature_message",
+    "split_signature",
+    "to_query_fields",
+    "with_signature",
+]

@@ -32,6 +32,9 @@ class Candidate:
     fields: dict[str, Any] = field(default_factory=dict)
     # The key fields decoded from the QR code, when there is one (see qr_text.candidate_from_payload).
     qr: dict[str, str] = field(default_factory=dict)
+    # The QR code's text as decoded, when there is one: the verification service checks the
+    # signature a payload issued by Yanpiao carries (yanpiao.security.qr_signature).
+    qr_text: str = ""
     sources: dict[str, str] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     page: int | None = None

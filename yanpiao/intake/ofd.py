@@ -636,6 +636,7 @@ def _read_qr(candidate: Candidate, package: _Package) -> None:
         candidate.findings.append(Finding("qr.format", "qr", WARNING, f"the QR code is not readable: {exc}"))
         return
     candidate.qr = from_qr.qr
+    candidate.qr_text = from_qr.qr_text
     candidate.findings += from_qr.findings
     for name, value in from_qr.qr.items():
         stated = str(candidate.get(name))

@@ -910,6 +910,7 @@ def merge(text: Candidate, qr_candidate: Candidate) -> Candidate:
     merged = Candidate(
         fields=dict(text.fields),
         qr=dict(qr_candidate.qr),
+        qr_text=qr_candidate.qr_text,
         sources=dict(text.sources),
         findings=[*qr_candidate.findings, *text.findings],
         page=text.page if text.page is not None else qr_candidate.page,

@@ -5,6 +5,10 @@ issuing platforms carry check values computed otherwise (both real 通行费 inv
 platform in the samples do), and the key fields are compared with the registry anyway, so an
 altered QR code still comes out ``mismatch`` or ``not_found``.
 
+The text itself is kept as ``candidate.qr_text``: a payload Yanpiao signed carries a 9th,
+signature field (:mod:`yanpiao.fapiao.qr`), which the verification service checks — reading
+stays below the keys.
+
 >>> c = candidate_from_payload("01,32,,26427000000375586818,10.70,20260430,,FAFB")
 >>> c.fields["total"], c.sources["total"], c.findings
 ('10.70', 'qr', [])
@@ -25,7 +29,7 @@ def looks_like_payload(text: str) -> bool:
 def candidate_from_payload(text: str) -> Candidate:
     """The key fields of a QR payload; a CRC that does not match is a warning (see above)."""
     payload = qr.parse(text)
-    candidate = Candidate()
+    candidate = Candidate(qr_text=text.strip())
     for name, value in qr.to_query_fields(payload).items():
         candidate.set(name, value, QR)
         if value:

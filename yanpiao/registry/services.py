@@ -101,8 +101,11 @@ def highest_numbers_by_code() -> dict[str, int]:
     return {code: int(highest) for code, highest in rows}
 
 
-def status_history(invoice_id: int) -> list[dict]:
-    """The status changes of a registered invoice, oldest first."""
+def status_history(invoice_id: int, changes: Iterable[models.StatusChange] | None = None) -> list[dict]:
+    """The status changes of a registered invoice, oldest first; ``changes`` when the caller holds
+    them already (a listing that prefetched them: no query per row)."""
+    if changes is None:
+        changes = models.StatusChange.objects.filter(invoice_id=invoice_id)
     return [
         {
             "status": change.status,
@@ -110,7 +113,7 @@ def status_history(invoice_id: int) -> list[dict]:
             "reason": change.reason,
             "changed_at": change.changed_at.isoformat(),
         }
-        for change in models.StatusChange.objects.filter(invoice_id=invoice_id)
+        for change in changes
     ]
 
 

@@ -97,6 +97,7 @@ class Action(StrEnum):
     ACCOUNT_CONTACT_CONFIRM = "account.contact_confirm"
     ACCOUNT_DATA_EXPORT = "account.data_export"
     ACCOUNT_DELETE = "account.delete"
+    ACCOUNT_PROVISION = "account.provision"  # an operator created an account (`yanpiao users create`)
     API_TOKEN_CREATE = "api_token.create"
     API_TOKEN_REVOKE = "api_token.revoke"
     ACCESS_REVEAL = "access.reveal"  # an auditor or admin read a personal-data field in full
@@ -107,7 +108,10 @@ class Action(StrEnum):
     REGISTRY_IMPORT = "registry.import"
     REGISTRY_EXPORT = "registry.export"
     VERIFICATION_CREATE = "verification.create"
+    HISTORY_EXPORT = "history.export"  # a verification history was exported (filters, format, rows)
     KEYS_ROTATE = "keys.rotate"
+    CERTIFICATE_ISSUE = "certificate.issue"  # a signed verification certificate was issued
+    CERTIFICATE_KEY_ROTATE = "certificate.key_rotate"  # a new key signs certificates from now on
     AUDIT_TRIGGER_RESTORE = "audit.trigger_restore"  # migrate found a trigger of the log missing or off
     AUDIT_RESEAL = "audit.reseal"  # an operator accepted the checkpoint file as it is now
 

@@ -8,7 +8,9 @@ data itself: it encrypts the keysets, which live in ``YANPIAO_HOME/keys/<name>.j
 
 * ``fields`` — AEAD (AES-256-GCM) for sensitive fields (:mod:`yanpiao.security.fields`);
 * ``index`` — a PRF (HMAC-SHA256) for blind indexes and keyed fingerprints;
-* ``backup`` — streaming AEAD (AES-256-GCM-HKDF, 1 MB segments) for backups.
+* ``backup`` — streaming AEAD (AES-256-GCM-HKDF, 1 MB segments) for backups;
+* ``qr`` — signatures (Ed25519, Tink output prefix: the key id travels with each signature) over
+  the QR payloads of registered invoices (:mod:`yanpiao.security.qr_signature`).
 
 A keyset is created on first use.  :func:`rotate` adds a new primary key; the old keys stay
 in the keyset, so everything written under them keeps decrypting.
@@ -31,16 +33,18 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from tink import aead, prf, secret_key_access, streaming_aead
+from tink import aead, prf, secret_key_access, signature, streaming_aead
 
 aead.register()
 prf.register()
 streaming_aead.register()
+signature.register()
 
 TEMPLATES = {
     "fields": aead.aead_key_templates.AES256_GCM,
     "index": prf.prf_key_templates.HMAC_SHA256,
     "backup": streaming_aead.streaming_aead_key_templates.AES256_GCM_HKDF_1MB,
+    "qr": signature.signature_key_templates.ED25519,
 }
 RELOAD_SECONDS = 5.0  # how often a process looks for a keyset rotated by another one
 _NONCE = 12

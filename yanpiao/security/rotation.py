@@ -18,7 +18,7 @@ from django.db import connection, transaction
 
 from yanpiao.security import fields, keys
 
-ROTATABLE = ("fields", "backup")
+ROTATABLE = ("fields", "backup", "qr")  # qr: old QR signatures still check (key id prefix)
 BATCH = 2000
 
 
@@ -49,6 +49,7 @@ def _key_id(token: str) -> int | None:
 def rotate(name: str = "fields") -> int:
     if name not in ROTATABLE:
         raise ValueError(f"the {name!r} keyset cannot be rotated here (rotatable: {', '.join(ROTATABLE)})")
+    keys.keyset(name)  # created on first use: a keyset never used yet gets its first key, then the new one
     return keys.rotate(name)
 
 

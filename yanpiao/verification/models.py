@@ -35,6 +35,11 @@ class Verification(models.Model):
     invoice = models.ForeignKey(
         "registry.Invoice", null=True, blank=True, on_delete=models.SET_NULL, related_name="verifications"
     )
+    # The invoice type of the check (Query.type_code: as given, or inferred from code and number),
+    # for filtering the history.  No index: a filter by type narrows a listing already bounded
+    # by (actor, created_at) or created_at, and an index would be one more write on every check.
+    # db_default: rows inserted by SQL that names no type (older scripts) still get "".
+    invoice_type = models.CharField(max_length=2, blank=True, default="", db_default="")
 
     class Meta:
         # Every index is a page written by every check: only those that listings need.

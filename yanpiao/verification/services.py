@@ -25,12 +25,13 @@ from yanpiao.fapiao import validation
 from yanpiao.fapiao.compare import Difference, Query
 from yanpiao.fapiao.findings import ERROR, Finding, has_errors
 from yanpiao.fapiao.invoice import Invoice, InvoiceKey, mask_of, to_json
+from yanpiao.fapiao.types import NAMES
 from yanpiao.intake import reader
 from yanpiao.intake.candidate import Extraction
 from yanpiao.intake.limits import Limits
 from yanpiao.registry import lookup
 from yanpiao.registry import services as registry
-from yanpiao.security import audit
+from yanpiao.security import audit, qr_signature
 from yanpiao.verification import throttling
 from yanpiao.verification.models import Channel, Verification
 
@@ -45,16 +46,22 @@ DESCRIPTIONS = {
     comparison.INVALID: "输入有误 — the submitted fields are not well-formed",
 }
 PARTLY_REVERSED = "部分红冲 — part of the invoice was reversed by a red-letter invoice; the rest still stands"
+FORGED = "内容不一致 — the QR code's signature does not match its fields: the payload was altered or forged"
 
 
-def describe(outcome: str, status: str | None = None) -> str:
-    """The outcome for people; ``status`` is the registered invoice's, when known.
+def describe(outcome: str, status: str | None = None, signature: str | None = None) -> str:
+    """The outcome for people; ``status`` is the registered invoice's, when known; ``signature``
+    the QR payload's signature status, when one was read.
 
     >>> describe("red_flushed", "partially_red_flushed")[:4]
     '部分红冲'
+    >>> describe("tampered", None, "invalid") == FORGED
+    True
     """
     if outcome == comparison.RED_FLUSHED and status == "partially_red_flushed":
         return PARTLY_REVERSED
+    if outcome == comparison.TAMPERED and signature == qr_signature.INVALID:
+        return FORGED
     return DESCRIPTIONS.get(outcome, outcome)
 
 
@@ -71,10 +78,12 @@ class Result:
     findings: list[Finding] = field(default_factory=list)
     invoice: Invoice | None = None
     status_history: list[dict] = field(default_factory=list)
+    # A QR payload's signature: valid, invalid or absent; None when no QR code was read.
+    signature: str | None = None
 
     @property
     def description(self) -> str:
-        return describe(self.outcome, self.invoice.status if self.invoice else None)
+        return describe(self.outcome, self.invoice.status if self.invoice else None, self.signature)
 
     @property
     def is_authentic(self) -> bool:
@@ -94,12 +103,13 @@ class Result:
             invoice=to_json(self.invoice) if self.invoice else None,
             status_history=self.status_history,
             certificate_url=certificate_url,
+            signature=self.signature,
         )
 
 
 ANSWER_FIELDS = (
     "id", "outcome", "description", "checked_at", "channel", "differences", "findings", "invoice",
-    "status_history", "certificate_url",
+    "status_history", "certificate_url", "signature",
 )  # fmt: skip
 
 
@@ -107,9 +117,24 @@ def answer(*, verification_id, checked_at: datetime.datetime, **fields) -> dict[
     """A verification answer in the one shape of every channel: ``id``; ``outcome`` and its
     ``description``; ``checked_at`` (ISO 8601 with offset, the site's time zone); the ``channel``;
     ``differences`` (field names only); ``findings``; ``invoice`` (None whenever the rules forbid
-    revealing it); ``status_history``; ``certificate_url`` (None when the verifier cannot fetch one)."""
-    shaped = {"id": str(verification_id), "checked_at": timezone.localtime(checked_at).isoformat(), **fields}
+    revealing it); ``status_history``; ``certificate_url`` (None when the verifier cannot fetch one);
+    ``signature`` (a QR payload's: ``valid``, ``invalid`` or ``absent``; None when no QR code was read)."""
+    shaped = {
+        "id": str(verification_id),
+        "checked_at": timezone.localtime(checked_at).isoformat(),
+        "signature": None,
+        **fields,
+    }
     return {name: shaped[name] for name in ANSWER_FIELDS}
+
+
+SIGNATURE_INVALID = Finding(
+    "qr.signature",
+    "qr",
+    ERROR,
+    "the QR code carries a Yanpiao signature that does not match its key fields: "
+    "the payload was altered, or not signed by this registry",
+)
 
 
 def blocks_verification(finding: Finding) -> bool:
@@ -125,6 +150,7 @@ def verify(
     document_findings: Sequence[Finding] = (),
     document: dict | None = None,
     client: str | None = None,
+    signature: str | None = None,
 ) -> Result:
     """Verify the query against the registry and record the check.
 
@@ -135,25 +161,35 @@ def verify(
     ``document_findings`` come from reading a document (test environment, QR CRC, 大写 vs
     小写 …) and travel with the result; those about the document itself or its QR code make
     the outcome ``invalid``.  ``document`` (format, digest) is kept with the submitted fields.
+
+    ``signature`` is the status of the QR payload's signature (:mod:`~yanpiao.security.qr_signature`)
+    when the key came from a QR code.  An ``invalid`` one makes the outcome ``tampered`` with the
+    error finding ``qr.signature``, whatever else holds, and the registry is not asked: the key
+    fields are known to be altered, and a look-up could only reveal someone's invoice to a forger.
     """
-    throttling.count_check(actor, client)
     on = on or timezone.localdate()
     query_findings = validation.validate_query(query, on, settings.YANPIAO_MAX_INVOICE_AGE_YEARS)
     findings = [*document_findings, *query_findings]
     blocked = has_errors(query_findings) or any(blocks_verification(f) for f in document_findings)
-    registered, outcome, differences = None, comparison.INVALID, ()
-    if not blocked:
-        throttling.count_invoice_check(query, actor, client)
-        registered = lookup.find(InvoiceKey(query.code, query.number))
-        if registered is None:
-            outcome = comparison.NOT_FOUND
-        else:
-            result = comparison.compare(query, registered.invoice)
-            outcome, differences = result.outcome, result.differences
     submitted = {**query.to_json(), "document": document} if document else query.to_json()
-    verification_id, checked_at = uuid.uuid4(), timezone.now()
-    actor_id = actor.pk if actor is not None and actor.is_authenticated else None
-    with transaction.atomic():  # the history row and its audit entry, in one commit
+    # One write transaction for the whole check: its counting, the history row and the audit entry
+    # (a refused check rolls back its counting: it is not counted).
+    with dbapi.serialized_writes(), transaction.atomic():
+        throttling.count_check(actor, client)
+        registered, outcome, differences = None, comparison.INVALID, ()
+        if signature == qr_signature.INVALID:
+            findings.append(SIGNATURE_INVALID)
+            outcome = comparison.TAMPERED
+        elif not blocked:
+            throttling.count_invoice_check(query, actor, client)
+            registered = lookup.find(InvoiceKey(query.code, query.number))
+            if registered is None:
+                outcome = comparison.NOT_FOUND
+            else:
+                result = comparison.compare(query, registered.invoice)
+                outcome, differences = result.outcome, result.differences
+        verification_id, checked_at = uuid.uuid4(), timezone.now()
+        actor_id = actor.pk if actor is not None and actor.is_authenticated else None
         _record(
             verification_id,
             actor_id,
@@ -164,6 +200,7 @@ def verify(
             [_difference_at_rest(d) for d in differences],
             [_finding_at_rest(f) for f in findings],
             registered.id if registered else None,
+            _invoice_type(query, registered, outcome),
         )
         audit.record(
             audit.Action.VERIFICATION_CREATE,
@@ -184,6 +221,7 @@ def verify(
         status_history=registry.status_history(registered.id)
         if revealed and revealed.status != "normal"
         else [],
+        signature=signature,
     )
 
 
@@ -212,11 +250,32 @@ def _difference_at_rest(difference: Difference) -> dict:
 
 HISTORY_COLUMNS = (
     "public_id", "actor_id", "channel", "created_at", "submitted", "outcome", "differences", "findings",
-    "invoice_id",
+    "invoice_id", "invoice_type",
 )  # fmt: skip
 
 
-def _record(public_id, actor_id, channel, created_at, submitted, outcome, differences, findings, invoice_id):
+def _invoice_type(query: Query, registered, outcome: str) -> str:
+    """The type the history files the check under: as given or inferred from the code and number
+    (``Query.type_code``); for a 数电票 typed without its type (31 and 32 look alike), the
+    registered invoice's, but only when the outcome reveals that invoice anyway.  A type that is
+    no type code (an ``invalid`` check may carry anything) is filed as ""."""
+    if query.type_code in NAMES:
+        return query.type_code
+    return registered.invoice.type if registered and outcome in comparison.REVEALING else ""
+
+
+def _record(
+    public_id,
+    actor_id,
+    channel,
+    created_at,
+    submitted,
+    outcome,
+    differences,
+    findings,
+    invoice_id,
+    invoice_type,
+):
     """Insert the history row as the ORM would store it, without its per-row cost (the hot path)."""
     ops = connection.ops
     params = (
@@ -229,6 +288,7 @@ def _record(public_id, actor_id, channel, created_at, submitted, outcome, differ
         ops.adapt_json_value(differences, None),
         ops.adapt_json_value(findings, None),
         invoice_id,
+        invoice_type,
     )
     table = Verification._meta.db_table
     sql = f"INSERT INTO {table} ({', '.join(HISTORY_COLUMNS)}) VALUES ({', '.join(['%s'] * len(params))})"
@@ -275,7 +335,9 @@ def verify_document(
 ) -> DocumentResult:
     """Read every invoice in the document and verify each; raises RefusedDocument with the reason.
 
-    A bare QR payload is recorded on the ``qr`` channel, any other document on ``upload``.
+    A bare QR payload is recorded on the ``qr`` channel, any other document on ``upload``.  Where
+    an invoice's QR code was read, its signature is checked (``valid``, ``invalid``, ``absent``)
+    and kept with the submitted fields as ``submitted["document"]["signature"]``.
     """
     # OCR-read content is not compared (Candidate.content): no OCR where the QR code is readable.
     extraction = reader.extract(data, limits or intake_limits(), ocr_content=False)
@@ -284,6 +346,7 @@ def verify_document(
     results = []
     for candidate in extraction.candidates:
         findings = [*extraction.findings, *candidate.findings]
+        signature = qr_signature.check(candidate.qr_text) if candidate.qr_text else None
         if not candidate.has_key:
             findings.append(
                 Finding(
@@ -296,8 +359,9 @@ def verify_document(
                 actor,
                 channel,
                 document_findings=findings,
-                document=document,
+                document={**document, "signature": signature} if signature else document,
                 client=client,
+                signature=signature,
             )
         )
     return DocumentResult(extraction, results)

@@ -1,6 +1,6 @@
 """``yanpiao keys status|rotate|reencrypt``: the keysets, their rotation and the re-encryption of stored values.
 
-``rotate`` adds a new primary key to a keyset (``fields`` by default; ``backup`` too) and then
+``rotate`` adds a new primary key to a keyset (``fields`` by default; ``backup`` and ``qr`` too) and then
 re-encrypts every stored value under it, batch by batch, while the site keeps running (old
 values decrypt throughout); ``--no-reencrypt`` leaves that to a later ``reencrypt``.
 """

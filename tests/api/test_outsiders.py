@@ -1,0 +1,67 @@
+"""Every endpoint that takes an id answers an outsider 404, exactly as for an id that does not
+exist: nothing tells which checks, invoices or tokens exist or whose they are."""
+
+import uuid
+
+import pytest
+
+from tests import factories
+from tests.factories import key_query
+from yanpiao.accounts import organisations, tokens
+from yanpiao.accounts.models import Role
+from yanpiao.api.main import api as ninja_api
+from yanpiao.verification import services as verification
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def owned(register, make_user):
+    """The ids an owner holds: a check, an issued invoice, a token."""
+    seller = organisations.create_organisation(factories.SELLER.name, factories.SELLER.tax_id)
+    owner = make_user(Role.ISSUER, organisation=seller)
+    invoice = register(type="01")
+    result = verification.verify(key_query(invoice), actor=owner)
+    token, _ = tokens.create_token(owner, "owner's app", ["verify"])
+    return {
+        "verification_id": str(result.verification_id),
+        "key": f"{invoice.code}-{invoice.number}",
+        "token_id": str(token.pk),
+    }
+
+
+# Each id-taking operation, and the body it needs to get past validation.
+ID_TAKING = {
+    ("get", "/api/v1/verifications/{verification_id}"): None,
+    ("get", "/api/v1/verifications/{verification_id}/certificate"): None,
+    ("get", "/api/v1/certificates/{verification_id}"): None,
+    ("post", "/api/v1/invoices/{key}/void"): {"reason": "开错了"},
+    ("post", "/api/v1/tokens/{token_id}/revoke"): None,
+}
+
+
+def test_the_list_of_id_taking_endpoints_is_complete():
+    schema = ninja_api.get_openapi_schema()
+    with_ids = {(method, path) for path, ops in schema["paths"].items() if "{" in path for method in ops}
+    assert with_ids == set(ID_TAKING)
+
+
+@pytest.mark.parametrize("operation", ID_TAKING, ids=lambda op: f"{op[0]} {op[1]}")
+@pytest.mark.parametrize("outsider_role", [Role.TAXPAYER, Role.ISSUER])
+def test_an_outsider_gets_404_for_someone_elses_id_as_for_none(
+    client, bearer, make_user, owned, operation, outsider_role
+):
+    method, template = operation
+    stranger = organisations.create_organisation("别家公司", factories.tax_id(77))
+    outsider = make_user(outsider_role, organisation=stranger)
+    scopes = ["verify", "history:read", "issue", "account"]
+    missing = {"verification_id": str(uuid.uuid4()), "key": "1100251130-99999999", "token_id": "999999"}
+    for ids in (owned, missing):
+        path = template.format(**ids)
+        if method == "get":
+            answer = client.get(path, **bearer(outsider, scopes))
+        else:
+            body = ID_TAKING[operation] or {}
+            answer = client.post(path, body, content_type="application/json", **bearer(outsider, scopes))
+        assert answer.status_code == 404, (path, answer.content[:200])
+        assert answer.json()["error"]["code"] == "not_found"

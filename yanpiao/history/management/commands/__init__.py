@@ -1,0 +1,1 @@
+"""``yanpiao history``: list and export the verification history."""
