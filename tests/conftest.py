@@ -57,6 +57,23 @@ def login(client):
 
 
 @pytest.fixture
+def own_keysets(settings, tmp_path, monkeypatch):
+    """Keysets (and the certificate signing key) in a home of the test's own, created afresh, under
+    the suite's master key: audit entries written in committed transactions stay in the one chain
+    that the audit tests verify."""
+    import base64
+
+    from yanpiao.security import keys
+
+    monkeypatch.setenv("YANPIAO_MASTER_KEY", base64.b64encode(keys.master_key()).decode())
+    settings.HOME = tmp_path / "home"
+    settings.HOME.mkdir()
+    keys.forget()
+    yield settings.HOME
+    keys.forget()
+
+
+@pytest.fixture
 def audit_events(monkeypatch):
     """The audit events recorded during the test (still written to the audit log)."""
     from yanpiao.security import audit

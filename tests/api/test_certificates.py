@@ -12,14 +12,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def own_keys(settings, tmp_path):
-    from yanpiao.security import keys
-
-    settings.HOME = tmp_path / "home"
-    settings.HOME.mkdir()
-    keys.forget()
-    yield
-    keys.forget()
+def own_keys(own_keysets):
+    return own_keysets
 
 
 @pytest.fixture

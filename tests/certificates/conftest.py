@@ -4,19 +4,14 @@ import pytest
 
 from tests.factories import key_query
 from yanpiao.certificates import services
-from yanpiao.security import keys
 from yanpiao.verification import services as verification
 from yanpiao.verification.models import Verification
 
 
 @pytest.fixture(autouse=True)
-def own_keys(settings, tmp_path):
+def own_keys(own_keysets):
     """Signing keys in a home of the test's own, so rotations and fresh keys stay in the test."""
-    settings.HOME = tmp_path / "home"
-    settings.HOME.mkdir()
-    keys.forget()
-    yield
-    keys.forget()
+    return own_keysets
 
 
 @pytest.fixture

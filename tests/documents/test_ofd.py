@@ -12,7 +12,6 @@ from defusedxml import ElementTree
 from PIL import Image
 
 from tests import factories
-from yanpiao.documents import layout
 from yanpiao.documents.ofd import render_ofd
 from yanpiao.fapiao import qr
 from yanpiao.fapiao.invoice import format_amount
@@ -138,7 +137,7 @@ def test_old_types_carry_original_invoice_xml():
     assert value("TaxInclusiveTotalAmount") == "170.98"
     assert (value("InvoiceClerk"), value("Payee"), value("Checker")) == ("王芳", "李四", "赵六")
     assert value("Note") == "合同编号：HT202512345"
-    assert value("GraphCode") == layout.qr_payload(invoice)
+    assert value("GraphCode") == qr.of_invoice(invoice)
     goods = root.findall(f"{FP}GoodsInfos/{FP}GoodsInfo")
     assert [g.findtext(f"{FP}Item") for g in goods] == [item.name for item in invoice.items]
     assert [g.findtext(f"{FP}TaxScheme") for g in goods] == ["6%", "13%"]
@@ -149,7 +148,7 @@ def test_old_types_carry_original_invoice_xml():
 def test_qr_image_decodes_to_the_payload(type_code):
     invoice = factories.invoice(type=type_code)
     archive = package(invoice)
-    assert qr_image_text(archive) == [layout.qr_payload(invoice)]
+    assert qr_image_text(archive) == [qr.of_invoice(invoice)]
     image = next(parse(archive, "Doc_0/Pages/Page_0/Content.xml").iter(f"{OFD}ImageObject"))
     if type_code == "32":
         assert image.get("Boundary") == "6.5 6 20 20"

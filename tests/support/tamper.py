@@ -2,7 +2,7 @@
 
 :func:`tamper` returns the altered invoice and the field's dotted invoice-JSON path
 (``buyer.name``, ``items[0].amount``, ``remarks`` …).  Render the copy with the *original*
-invoice's QR payload (``render_pdf(copy, qr_payload=layout.qr_payload(original))``): a forger
+invoice's QR payload (``render_pdf(copy, qr_payload=qr.of_invoice(original))``): a forger
 edits the printed text and leaves the QR code alone, so the key fields still match and the
 verifier must answer ``tampered``, not ``mismatch``.
 

@@ -12,8 +12,8 @@ from PIL import Image
 from tests import factories
 from tests.support.photo import simulate_photo
 from yanpiao.demo.generator import generate
-from yanpiao.documents import layout
 from yanpiao.documents.pdf import render_pdf
+from yanpiao.fapiao import qr
 
 QR = zxingcpp.BarcodeFormat.QRCode
 
@@ -47,7 +47,7 @@ def recovery(invoices, first_seed: int) -> tuple[float, float]:
     whole = robust = 0
     for offset, invoice in enumerate(invoices):
         plain, found = decode(simulate_photo(invoice, first_seed + offset))
-        payload = layout.qr_payload(invoice)
+        payload = qr.of_invoice(invoice)
         whole += payload in plain
         robust += payload in found
     return whole / len(invoices), robust / len(invoices)

@@ -16,7 +16,7 @@ from tests.support.tamper import FIELDS_NEVER_CHANGED, tamper, tamperable_fields
 from yanpiao.demo.generator import generate
 from yanpiao.documents import layout
 from yanpiao.documents.pdf import render_pdf
-from yanpiao.fapiao import types, uscc
+from yanpiao.fapiao import qr, types, uscc
 from yanpiao.fapiao.compare import flatten
 from yanpiao.fapiao.invoice import to_json
 
@@ -101,7 +101,7 @@ def test_same_seed_same_copy():
 def test_tampered_pdf_keeps_the_original_qr_code():
     original = FACTORY[2]
     copy, _ = tamper(original, seed=1)
-    data = render_pdf(copy, qr_payload=layout.qr_payload(original))
+    data = render_pdf(copy, qr_payload=qr.of_invoice(original))
     (image,) = pypdf.PdfReader(io.BytesIO(data)).pages[0].images
     picture = np.array(Image.open(io.BytesIO(image.data)).convert("L"))
-    assert [r.text for r in zxingcpp.read_barcodes(picture)] == [layout.qr_payload(original)]
+    assert [r.text for r in zxingcpp.read_barcodes(picture)] == [qr.of_invoice(original)]

@@ -48,7 +48,7 @@ ERRORS = {400: Error, 401: Error, 403: Error, 429: Error}
 TOKEN_ERRORS = {**ERRORS, 404: Error}
 LOGIN_TOKEN_DAYS = 30
 LOGIN_SCOPES = ("verify", "history:read", "batch", tokens.ACCOUNT_SCOPE)
-ISSUER_SCOPE = "issue"  # added to an issuer's log-in token once the issuer endpoints define it
+ISSUER_SCOPE = "issue"  # an issuer's log-in token carries it too
 MAX_PASSWORD = 1024
 MAX_ID = 2**63 - 1
 CODE = re.compile(r"\d{6}")
@@ -274,8 +274,7 @@ def confirm(request, body: ConfirmIn):
 
 def login_scopes(user: User) -> list[str]:
     """What a log-in token carries: everything an app acts on for the user, and ``account``."""
-    wanted = [*LOGIN_SCOPES, *([ISSUER_SCOPE] if user.is_issuer else [])]
-    return [scope for scope in wanted if scope in tokens.SCOPES]
+    return [*LOGIN_SCOPES, *([ISSUER_SCOPE] if user.is_issuer else [])]
 
 
 def _locked_out(request) -> ApiError | None:

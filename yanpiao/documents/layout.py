@@ -271,14 +271,6 @@ def words(invoice: Invoice) -> str:
     return invoice.total_in_words or amount_words.to_words(invoice.total)
 
 
-def qr_payload(invoice: Invoice) -> str:
-    """The QR payload of the invoice: 价税合计 for 数电票, the amount excl. tax otherwise."""
-    amount = invoice.total if invoice.type in qr.TOTAL_TYPES else invoice.amount
-    return qr.build(
-        invoice.type, invoice.code, invoice.number, amount, invoice.issue_date, invoice.check_code
-    )
-
-
 def cipher(invoice: Invoice, payload: str) -> str:
     """A 密码区 / TaxControlCode of 108 characters, derived from the invoice (not a real cipher)."""
     alphabet = "0123456789+-*/<>"
@@ -357,7 +349,7 @@ CELL_PADDING = {
 
 
 def digital_page(invoice: Invoice, payload: str | None = None) -> Page:
-    page = Page(title(invoice), payload or qr_payload(invoice), 6.5, 6.0, DIGITAL_INK)
+    page = Page(title(invoice), payload or qr.of_invoice(invoice), 6.5, 6.0, DIGITAL_INK)
     _digital_head(page, invoice)
     _digital_parties(page, invoice)
     _items(page, invoice, DIGITAL_COLUMNS, header_y=52.8, headers=DIGITAL_HEADERS)
@@ -494,7 +486,7 @@ PARTY_LABELS = ("名　　　　称:", "纳税人识别号:", "地 址、电 话
 
 
 def classic_page(invoice: Invoice, payload: str | None = None) -> Page:
-    page = Page(title(invoice), payload or qr_payload(invoice), 8.5, 3.5, CLASSIC_INK)
+    page = Page(title(invoice), payload or qr.of_invoice(invoice), 8.5, 3.5, CLASSIC_INK)
     _classic_head(page, invoice)
     page.box(4.5, 29.5, 205.5, 123.5)
     for y in (52.0, 95.5, 103.5):
@@ -593,6 +585,5 @@ __all__ = [
     "field_text",
     "item_text",
     "page_for",
-    "qr_payload",
     "rate_text",
 ]
