@@ -208,6 +208,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15.0, help="per endpoint, at most")
     parser.add_argument("--warmup", type=int, default=400, help="requests per endpoint before measuring")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=None, help="serve --threads (default: serve's)")
     parser.add_argument("--anonymous", action="store_true", help="verify without a token")
     parser.add_argument("--home", help="YANPIAO_HOME to use (default: a temporary folder, removed after)")
     args = parser.parse_args()
@@ -264,6 +265,7 @@ def main() -> None:
             str(port),
             "--workers",
             str(args.workers),
+            *(["--threads", str(args.threads)] if args.threads else []),
         ],
         env=server_env,
         cwd=ROOT,

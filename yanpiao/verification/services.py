@@ -156,7 +156,7 @@ def verify(
 
     ``client`` is the address the check came from; with ``actor`` it decides what the check is
     counted against (:mod:`~yanpiao.verification.throttling`), and :class:`TooManyChecks` is
-    raised, before anything is looked up or recorded, once a limit is reached.
+    raised, with nothing recorded or shown, once a limit is reached.
 
     ``document_findings`` come from reading a document (test environment, QR CRC, 大写 vs
     小写 …) and travel with the result; those about the document itself or its QR code make
@@ -172,36 +172,40 @@ def verify(
     findings = [*document_findings, *query_findings]
     blocked = has_errors(query_findings) or any(blocks_verification(f) for f in document_findings)
     submitted = {**query.to_json(), "document": document} if document else query.to_json()
-    # One write transaction for the whole check: its counting, the history row and the audit entry
-    # (a refused check rolls back its counting: it is not counted).
+    registered, outcome, differences = None, comparison.INVALID, ()
+    if signature == qr_signature.INVALID:
+        findings.append(SIGNATURE_INVALID)
+        outcome = comparison.TAMPERED
+    elif not blocked:
+        # Looked up before the check is counted, outside the write turn; a check refused below
+        # never shows what was found.
+        registered = lookup.find(InvoiceKey(query.code, query.number))
+        if registered is None:
+            outcome = comparison.NOT_FOUND
+        else:
+            result = comparison.compare(query, registered.invoice)
+            outcome, differences = result.outcome, result.differences
+    verification_id, checked_at = uuid.uuid4(), timezone.now()
+    actor_id = actor.pk if actor is not None and actor.is_authenticated else None
+    row = (
+        verification_id,
+        actor_id,
+        channel,
+        checked_at,
+        _at_rest(submitted),
+        outcome,
+        [_difference_at_rest(d) for d in differences],
+        [_finding_at_rest(f) for f in findings],
+        registered.id if registered else None,
+        _invoice_type(query, registered, outcome),
+    )
+    # One short write transaction: the counting (a refused check rolls it back and is neither
+    # counted nor recorded), the history row and its audit entry.
     with dbapi.serialized_writes(), transaction.atomic():
         throttling.count_check(actor, client)
-        registered, outcome, differences = None, comparison.INVALID, ()
-        if signature == qr_signature.INVALID:
-            findings.append(SIGNATURE_INVALID)
-            outcome = comparison.TAMPERED
-        elif not blocked:
+        if signature != qr_signature.INVALID and not blocked:
             throttling.count_invoice_check(query, actor, client)
-            registered = lookup.find(InvoiceKey(query.code, query.number))
-            if registered is None:
-                outcome = comparison.NOT_FOUND
-            else:
-                result = comparison.compare(query, registered.invoice)
-                outcome, differences = result.outcome, result.differences
-        verification_id, checked_at = uuid.uuid4(), timezone.now()
-        actor_id = actor.pk if actor is not None and actor.is_authenticated else None
-        _record(
-            verification_id,
-            actor_id,
-            channel,
-            checked_at,
-            _at_rest(submitted),
-            outcome,
-            [_difference_at_rest(d) for d in differences],
-            [_finding_at_rest(f) for f in findings],
-            registered.id if registered else None,
-            _invoice_type(query, registered, outcome),
-        )
+        _record(*row)
         audit.record(
             audit.Action.VERIFICATION_CREATE,
             actor_id,

@@ -1,10 +1,13 @@
 """``yanpiao serve [--host H] [--port P] [--workers N] [--threads T] [--tls-cert F --tls-key F]``:
 run the site with granian (WSGI); with a certificate and its key it serves HTTPS (TLS 1.2 at least).
 
-Each worker process runs requests on ``--threads`` threads (default 8), each with its own
-database connection kept between requests: granian's own default (hundreds of threads a worker)
-would open more PostgreSQL connections than the server allows and only adds lock contention on
-two cores.  Requests beyond that wait in the worker's queue."""
+Each worker process runs requests on ``--threads`` threads (default 4), each with its own
+database connection kept between requests.  Verification is mostly Python, which runs one
+thread at a time per process: more threads only add waiting (on two cores, 16 clients: p99 of
+a verification 12 ms with 2 threads, 23 ms with 4, 55 ms with 8 — benchmarks/api_load.py),
+and granian's own default (hundreds a worker) would open more PostgreSQL connections than the
+server allows.  Fewer than 4 would let two or three slow document uploads hold every thread.
+Requests beyond that wait in the worker's queue."""
 
 from pathlib import Path
 
@@ -19,7 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--workers", type=int, default=1)
-        parser.add_argument("--threads", type=int, default=8, help="request threads per worker (default 8)")
+        parser.add_argument("--threads", type=int, default=4, help="request threads per worker (default 4)")
         parser.add_argument("--tls-cert", help="PEM certificate (chain): serve HTTPS")
         parser.add_argument("--tls-key", help="PEM private key of the certificate")
 
