@@ -41,7 +41,7 @@ from yanpiao.accounts import services, tokens, twofactor
 from yanpiao.accounts.models import ApiToken, User
 from yanpiao.api import routers
 from yanpiao.api.callers import Caller, anyone, signed_in
-from yanpiao.api.errors import ApiError, Error
+from yanpiao.api.errors import ApiError, Error, too_many
 from yanpiao.security import throttle
 
 ERRORS = {400: Error, 401: Error, 403: Error, 429: Error}
@@ -154,16 +154,6 @@ class TokenIn(Schema):
 # --- helpers -----------------------------------------------------------------------------------
 
 
-def too_many(exceeded: throttle.Exceeded) -> ApiError:
-    return ApiError(
-        429,
-        "too_many_requests",
-        f"请求过于频繁，请 {exceeded.retry_after} 秒后再试。"
-        f"Too many requests; try again in {exceeded.retry_after} s.",
-        headers={"Retry-After": str(exceeded.retry_after)},
-    )
-
-
 def invalid(field: str, error: ValidationError | str, code: str = "invalid_request") -> ApiError:
     message = " ".join(error.messages) if isinstance(error, ValidationError) else error
     return ApiError(400, code, message, {field: message})
@@ -237,7 +227,7 @@ def signup(request, body: SignupIn):
     try:
         services.register(address, body.password, consent=True, client=caller.address)
     except throttle.Exceeded as exceeded:
-        raise too_many(exceeded) from None
+        raise too_many(exceeded.retry_after) from None
     except ValidationError as error:
         raise invalid("password", error) from None
     return Status(
@@ -265,7 +255,7 @@ def confirm(request, body: ConfirmIn):
     except services.CodeInvalid:
         raise ApiError(400, *CODE_INVALID, {field: CODE_INVALID[1]}) from None
     except throttle.Exceeded as exceeded:
-        raise too_many(exceeded) from None
+        raise too_many(exceeded.retry_after) from None
     return {"status": "confirmed", "message": what}
 
 
@@ -405,7 +395,7 @@ def password_reset(request, body: ResetRequestIn):
     try:
         services.request_password_reset(address, client=caller.address)
     except throttle.Exceeded as exceeded:
-        raise too_many(exceeded) from None
+        raise too_many(exceeded.retry_after) from None
     return Status(
         202, {"status": "reset_requested", "channel": kind, "message": by_channel(kind, *RESET_SENT)}
     )
@@ -437,7 +427,7 @@ def password_reset_complete(request, body: ResetIn):
     except ValidationError as error:
         raise invalid("password", error, "password_refused") from None
     except throttle.Exceeded as exceeded:
-        raise too_many(exceeded) from None
+        raise too_many(exceeded.retry_after) from None
     return {
         "status": "password_reset",
         "message": "密码已重设，请用新密码登录。The password is reset; log in.",

@@ -27,7 +27,7 @@ from ninja.utils import check_csrf
 
 from yanpiao.accounts import tokens, twofactor
 from yanpiao.accounts.models import ApiToken
-from yanpiao.api.errors import ApiError
+from yanpiao.api.errors import ApiError, too_many
 from yanpiao.security import clients, throttle
 
 MINUTE = datetime.timedelta(minutes=1)
@@ -109,13 +109,7 @@ def count_request(caller: Caller) -> None:
     try:
         throttle.hit(throttle.Limit("api.request.minute", limit, MINUTE), key)
     except throttle.Exceeded as exceeded:
-        raise ApiError(
-            429,
-            "too_many_requests",
-            f"请求过于频繁，请 {exceeded.retry_after} 秒后再试。"
-            f"Too many requests; try again in {exceeded.retry_after} s.",
-            headers={"Retry-After": str(exceeded.retry_after)},
-        ) from None
+        raise too_many(exceeded.retry_after) from None
 
 
 signed_in = ApiAuth()

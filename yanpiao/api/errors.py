@@ -67,6 +67,16 @@ class ApiError(Exception):
         super().__init__(self.message)
 
 
+def too_many(retry_after: int) -> ApiError:
+    """429: a limit is reached; ``Retry-After`` and the message say when to try again."""
+    return ApiError(
+        429,
+        "too_many_requests",
+        f"请求过于频繁，请 {retry_after} 秒后再试。Too many requests; try again in {retry_after} s.",
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
 def response(
     status: int, code: str | None = None, message: str | None = None, fields=None, headers=None
 ) -> HttpResponse:
@@ -130,7 +140,7 @@ def install(api) -> None:
         return response(403, "missing_scope", f"令牌缺少所需权限。{exc}")
 
     @api.exception_handler(TooManyChecks)
-    def too_many(request: HttpRequest, exc: TooManyChecks):
+    def too_many_checks(request: HttpRequest, exc: TooManyChecks):
         return response(429, "too_many_requests", exc.message, headers={"Retry-After": str(exc.retry_after)})
 
     @api.exception_handler(SuspiciousOperation)

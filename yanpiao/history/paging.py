@@ -13,25 +13,17 @@ would tell how many checks the whole site has made) nor forge one; anything that
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime
 import json
-import os
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.db.models import Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
-from yanpiao.security import keys
+from yanpiao.security import sealed
 
-CURSOR_KEY_INFO = b"yanpiao history cursor"  # HKDF info of the cursor's key
-CURSOR_AAD = b"yanpiao history cursor v1"
-NONCE_BYTES = 12
-MAX_CURSOR_LENGTH = 200
+CURSOR_PURPOSE = b"history cursor v1"
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
 
@@ -62,33 +54,20 @@ def encode(position: Position) -> str:
         {"t": position.created_at.astimezone(datetime.UTC).isoformat(), "i": position.id},
         separators=(",", ":"),
     ).encode()
-    nonce = os.urandom(NONCE_BYTES)
-    sealed = nonce + AESGCM(_key()).encrypt(nonce, payload, CURSOR_AAD)
-    return base64.urlsafe_b64encode(sealed).rstrip(b"=").decode("ascii")
+    return sealed.seal(payload, CURSOR_PURPOSE)
 
 
 def decode(cursor: str) -> Position:
     """The position a cursor of :func:`encode` holds; :class:`InvalidCursor` for anything else."""
-    text = (cursor or "").strip()
-    if not text or len(text) > MAX_CURSOR_LENGTH or not text.isascii():
-        raise InvalidCursor("not a cursor of this site")
     try:
-        sealed = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-        if len(sealed) <= NONCE_BYTES:
-            raise InvalidCursor("not a cursor of this site")
-        payload = AESGCM(_key()).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], CURSOR_AAD)
-        data = json.loads(payload)
+        data = json.loads(sealed.unseal(cursor, CURSOR_PURPOSE))
         created_at = parse_datetime(data["t"])
         row_id = data["i"]
-    except (binascii.Error, InvalidTag, ValueError, KeyError, TypeError) as exc:
+    except (sealed.Unsealable, ValueError, KeyError, TypeError) as exc:
         raise InvalidCursor("not a cursor of this site") from exc
     if created_at is None or created_at.tzinfo is None or not isinstance(row_id, int):
         raise InvalidCursor("not a cursor of this site")
     return Position(created_at, row_id)
-
-
-def _key() -> bytes:
-    return keys.master_derived_key(CURSOR_KEY_INFO)
 
 
 def newest_first(rows: QuerySet) -> QuerySet:

@@ -17,29 +17,22 @@ read how many invoices the registry holds nor forge a position; a cursor that do
 from __future__ import annotations
 
 import base64
-import binascii
 import datetime
 import io
-import os
 from dataclasses import dataclass
 
 import segno
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.db.models import QuerySet
 
 from yanpiao.fapiao import qr
 from yanpiao.fapiao.invoice import Invoice, to_json
 from yanpiao.registry import models, services
 from yanpiao.registry.convert import invoice_from_row
-from yanpiao.security import keys, qr_signature
+from yanpiao.security import qr_signature, sealed
 
 PNG_SCALE = 4  # pixels per module: a signed payload is version 8 or 9 (49-53 modules), ~240 px
 PNG_BORDER = 4  # the quiet zone the standard asks for, in modules
-CURSOR_KEY_INFO = b"yanpiao issued invoices cursor"
-CURSOR_AAD = b"yanpiao issued invoices cursor v1"
-NONCE_BYTES = 12
-MAX_CURSOR_LENGTH = 100
+CURSOR_PURPOSE = b"issued invoices cursor v1"
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
 
@@ -129,26 +122,14 @@ class Page:
     next_cursor: str | None  # None on the last page
 
 
-def _cipher() -> AESGCM:
-    return AESGCM(keys.master_derived_key(CURSOR_KEY_INFO))
-
-
 def encode_cursor(row_id: int) -> str:
-    nonce = os.urandom(NONCE_BYTES)
-    sealed = nonce + _cipher().encrypt(nonce, row_id.to_bytes(8, "big"), CURSOR_AAD)
-    return base64.urlsafe_b64encode(sealed).rstrip(b"=").decode("ascii")
+    return sealed.seal(row_id.to_bytes(8, "big"), CURSOR_PURPOSE)
 
 
 def decode_cursor(cursor: str) -> int:
-    text = (cursor or "").strip()
-    if not text or len(text) > MAX_CURSOR_LENGTH or not text.isascii():
-        raise InvalidCursor("not a cursor of this site")
     try:
-        sealed = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-        if len(sealed) <= NONCE_BYTES:
-            raise InvalidCursor("not a cursor of this site")
-        plain = _cipher().decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], CURSOR_AAD)
-    except (binascii.Error, InvalidTag, ValueError) as exc:
+        plain = sealed.unseal(cursor, CURSOR_PURPOSE)
+    except sealed.Unsealable as exc:
         raise InvalidCursor("not a cursor of this site") from exc
     if len(plain) != 8:
         raise InvalidCursor("not a cursor of this site")

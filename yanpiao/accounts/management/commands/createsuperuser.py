@@ -8,14 +8,11 @@ vouches for them.
 
 from __future__ import annotations
 
-import getpass
-import os
-
-from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from yanpiao.accounts import services
+from yanpiao.accounts.management.passwords import operator_password
 from yanpiao.accounts.models import Role, User
 
 
@@ -50,23 +47,6 @@ class Command(BaseCommand):
         self.stdout.write(f"Administrator {user} created.")
 
     def password(self, user: User, interactive: bool) -> str:
-        password = os.environ.get("DJANGO_SUPERUSER_PASSWORD")
-        if password is not None or not interactive:
-            if not password:
-                raise CommandError("set DJANGO_SUPERUSER_PASSWORD, or run without --noinput to be asked")
-            try:
-                password_validation.validate_password(password, user)
-            except ValidationError as error:
-                raise CommandError(" ".join(error.messages)) from None
-            return password
-        while True:
-            password = getpass.getpass("Password: ")
-            if password != getpass.getpass("Password (again): "):
-                self.stderr.write("The passwords do not match.")
-                continue
-            try:
-                password_validation.validate_password(password, user)
-            except ValidationError as error:
-                self.stderr.write(" ".join(error.messages))
-                continue
-            return password
+        return operator_password(
+            user, "DJANGO_SUPERUSER_PASSWORD", interactive=interactive, stderr=self.stderr
+        )

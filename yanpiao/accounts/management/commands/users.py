@@ -12,16 +12,14 @@ issuer needs an organisation.  The account's creation is audited (``account.sign
 
 from __future__ import annotations
 
-import getpass
-import os
 import sys
 
-from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from yanpiao.accounts import organisations, services
+from yanpiao.accounts.management.passwords import operator_password
 from yanpiao.accounts.models import STAFF_ROLES, Organisation, Role, User
 from yanpiao.fapiao import uscc
 from yanpiao.security import audit
@@ -99,29 +97,9 @@ class Command(BaseCommand):
             )
 
     def password(self, user: User) -> str:
-        password = os.environ.get(PASSWORD_VARIABLE)
-        if password is not None:
-            if not password:
-                raise refuse(f"{PASSWORD_VARIABLE} is empty")
-            try:
-                password_validation.validate_password(password, user)
-            except ValidationError as error:
-                raise refuse(f"{PASSWORD_VARIABLE}: {' '.join(error.messages)}") from None
-            return password
-        if not sys.stdin.isatty():
-            raise refuse(f"set {PASSWORD_VARIABLE}, or run on a terminal to be asked for the password")
-        for _ in range(PROMPTS):
-            password = getpass.getpass("Password: ")
-            if password != getpass.getpass("Password (again): "):
-                self.stderr.write("The passwords do not match.")
-                continue
-            try:
-                password_validation.validate_password(password, user)
-            except ValidationError as error:
-                self.stderr.write(" ".join(error.messages))
-                continue
-            return password
-        raise refuse("no acceptable password given")
+        return operator_password(
+            user, PASSWORD_VARIABLE, interactive=sys.stdin.isatty(), stderr=self.stderr, tries=PROMPTS
+        )
 
 
 def contacts(email: str | None, phone: str | None) -> dict[str, str]:
