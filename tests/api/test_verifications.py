@@ -275,3 +275,9 @@ def test_a_method_the_endpoint_does_not_take_is_a_405_in_the_error_shape(db, cli
     assert answer.status_code == 405
     assert answer.json()["error"]["code"] == "method_not_allowed"
     assert "POST" in answer["Allow"]
+
+
+def test_answers_are_utf_8_json_with_chinese_as_it_is(register, api):
+    answer = api.post("/verifications", typed(key_query(register(type="01"))))
+    assert answer["Content-Type"] == "application/json; charset=utf-8"
+    assert "查验一致" in answer.content.decode("utf-8")

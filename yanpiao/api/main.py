@@ -18,6 +18,7 @@ from yanpiao.api import (  # noqa: F401
     routers,
     verifications,
 )
+from yanpiao.api.renderers import OrjsonRenderer
 
 api = NinjaAPI(
     title="Yanpiao 验票 API",
@@ -28,6 +29,7 @@ api = NinjaAPI(
         'Errors: `{"error": {"code", "message", "fields"}}`. See docs/api.md.'
     ),
     urls_namespace="api",
+    renderer=OrjsonRenderer(),
     docs_url="/docs",
     openapi_url="/openapi.json",
 )
