@@ -2,7 +2,6 @@
 anyone can check with the printed public certificate alone."""
 
 import json
-import os
 import subprocess
 import sys
 import uuid
@@ -10,6 +9,7 @@ import uuid
 import pytest
 
 from tests.certificates.conftest import flip
+from tests.support.processes import fresh_environment
 from yanpiao import cli
 from yanpiao.certificates import services, signing
 from yanpiao.verification.models import Verification
@@ -119,13 +119,7 @@ def test_after_rotate_earlier_certificates_stay_genuine(capsys, issued):
 
 def third_party(*argv, home):
     """The command in a process of its own whose YANPIAO_HOME is ``home``: no keys, no database."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k
-        not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "YANPIAO_MASTER_KEY", "YANPIAO_MASTER_KEY_FILE")
-    }
-    env["YANPIAO_HOME"] = str(home)
+    env = fresh_environment(home)
     return subprocess.run(
         [sys.executable, "-m", "yanpiao.cli", *map(str, argv)], env=env, capture_output=True, text=True
     )

@@ -23,6 +23,7 @@ import pytest
 import tink
 from tink import streaming_aead
 
+from tests.support.processes import fresh_environment
 from yanpiao.security import keys
 
 SEGMENT = 1 << 20
@@ -54,17 +55,7 @@ User.objects.create_user("a@example.com", "long enough pass")
 
 
 def environment(home: Path, database_url: str | None = None, **extra: str) -> dict:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k
-        not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "YANPIAO_MASTER_KEY", "YANPIAO_MASTER_KEY_FILE")
-    }
-    env["YANPIAO_HOME"] = str(home)
-    if database_url:
-        env["DATABASE_URL"] = database_url
-    env.update(extra)
-    return env
+    return fresh_environment(home, database_url, **extra)
 
 
 def yanpiao(home: Path, *argv: str, database_url: str | None = None, **extra: str):

@@ -23,12 +23,9 @@ ORDINARY = qr.build(
 
 
 @pytest.fixture(autouse=True)
-def own_keys(settings, tmp_path):
+def own_keys(own_keysets):
     """Keysets of a home of the test's own, so that rotation touches no other test."""
-    settings.HOME = tmp_path
-    keys.forget()
-    yield
-    keys.forget()
+    return own_keysets
 
 
 def with_field(text: str, index: int, value: str) -> str:

@@ -56,3 +56,15 @@ def kill_all(parent, processes: dict[int, str]) -> None:
     parent.wait()
     for pid in alive(processes):
         os.kill(pid, signal.SIGKILL)
+
+
+def fresh_environment(home, database_url: str | None = None, **extra: str) -> dict:
+    """The environment of a ``yanpiao`` process of its own: this one's, without its database and
+    master key, with ``YANPIAO_HOME`` at ``home`` (and ``DATABASE_URL`` and ``extra`` when given)."""
+    private = ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "YANPIAO_MASTER_KEY", "YANPIAO_MASTER_KEY_FILE")
+    env = {name: value for name, value in os.environ.items() if name not in private}
+    env["YANPIAO_HOME"] = str(home)
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    env.update(extra)
+    return env
