@@ -281,3 +281,18 @@ def test_answers_are_utf_8_json_with_chinese_as_it_is(register, api):
     answer = api.post("/verifications", typed(key_query(register(type="01"))))
     assert answer["Content-Type"] == "application/json; charset=utf-8"
     assert "查验一致" in answer.content.decode("utf-8")
+
+
+@pytest.mark.parametrize(
+    "path, body, field",
+    [
+        ("/verifications", {"number": 12}, "number"),
+        ("/verifications", {"fpdm": "1" * 65}, "fpdm"),
+        ("/verifications/qr", {"payload": "1" * 600}, "payload"),
+        ("/verifications/qr", {}, "payload"),
+    ],
+)
+def test_a_field_of_the_wrong_type_or_length_is_named_as_the_client_sent_it(db, api, path, body, field):
+    answer = api.post(path, body)
+    assert answer.status_code == 400
+    assert list(answer.json()["error"]["fields"]) == [field]

@@ -92,10 +92,19 @@ def to_response(error: ApiError) -> HttpResponse:
 
 
 def _field_name(location) -> str:
-    """A pydantic error location as the client named the field: ``body.payload`` → ``payload``."""
-    parts = [str(part) for part in location if part not in ("body", "query", "path", "form", "file")]
-    parts = [part for part in parts if part not in ("payload", "data", "filters")] or parts
-    return ".".join(parts) or "body"
+    """A pydantic error location as the client named the field.  django-ninja reports
+    ``(kind, parameter, field, …)`` for a schema parameter (``("body", "fields", "number")`` →
+    ``number``) and ``(kind, parameter)`` for a plain one; an item of a list is reported on the
+    list (``scopes.0`` → ``scopes``)."""
+    parts = [str(part) for part in location]
+    if parts and parts[0] in ("body", "query", "path", "form", "file", "header", "cookie"):
+        parts = parts[2:] if len(parts) > 2 else parts[1:]
+    named = []
+    for part in parts:
+        if part.isdigit():
+            break
+        named.append(part)
+    return ".".join(named) or "body"
 
 
 def validation_fields(errors) -> dict[str, str]:
