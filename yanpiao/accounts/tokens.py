@@ -31,6 +31,9 @@ SCOPES = {
 }
 # The scope of token management (``/api/v1/tokens``): a session has it, a log-in token carries it.
 ACCOUNT_SCOPE = "account"
+# What an app's log-in token carries (an issuer's also ``issue``), and for how long.
+LOGIN_SCOPES = ("verify", "history:read", "batch", ACCOUNT_SCOPE)
+LOGIN_DAYS = 30
 SECRET_PREFIX = "yp_"
 PREFIX_LENGTH = 8
 DEFAULT_DAYS = 90
@@ -82,6 +85,16 @@ def create_token(user, name: str, scopes: Iterable[str], days: int = DEFAULT_DAY
         audit.Action.API_TOKEN_CREATE, actor=user, target=audit.target(token), detail={"scopes": scopes}
     )
     return token, secret
+
+
+def create_login_token(user, device: str | None = None) -> tuple[ApiToken, str]:
+    """The token an app's log-in answers: everything an app acts on for the user, and
+    :data:`ACCOUNT_SCOPE`; named after the day and the device the app gave."""
+    name = f"app login {timezone.localdate().isoformat()}"
+    if (device or "").strip():
+        name = f"{name} ({' '.join(device.split())})"
+    scopes = [*LOGIN_SCOPES, *(["issue"] if user.is_issuer else [])]
+    return create_token(user, name[:NAME_LENGTH], scopes, LOGIN_DAYS)
 
 
 def tokens_of(user) -> QuerySet[ApiToken]:

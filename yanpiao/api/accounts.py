@@ -33,7 +33,6 @@ from django.contrib.auth import authenticate, logout, password_validation
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core.exceptions import BadRequest, SuspiciousOperation, ValidationError
 from django.http.multipartparser import MultiPartParserError
-from django.utils import timezone
 from ninja import Path, Schema, Status
 from pydantic import Field
 
@@ -47,9 +46,6 @@ from yanpiao.security import throttle
 
 ERRORS = {400: Error, 401: Error, 403: Error, 429: Error}
 TOKEN_ERRORS = {**ERRORS, 404: Error}
-LOGIN_TOKEN_DAYS = 30
-LOGIN_SCOPES = ("verify", "history:read", "batch", tokens.ACCOUNT_SCOPE)
-ISSUER_SCOPE = "issue"  # an issuer's log-in token carries it too
 MAX_PASSWORD = 1024
 MAX_ID = 2**63 - 1
 CODE = re.compile(r"\d{6}")
@@ -263,11 +259,6 @@ def confirm(request, body: ConfirmIn):
 # --- log-in and log-out ------------------------------------------------------------------------
 
 
-def login_scopes(user: User) -> list[str]:
-    """What a log-in token carries: everything an app acts on for the user, and ``account``."""
-    return [*LOGIN_SCOPES, *([ISSUER_SCOPE] if user.is_issuer else [])]
-
-
 def _locked_out(request) -> ApiError | None:
     """429 if django-axes refused or locked this log-in; its middleware then leaves the answer alone."""
     if not getattr(request, "axes_locked_out", False):
@@ -347,12 +338,7 @@ def login(request, body: LoginIn):
         )
     if user.needs_two_factor:
         _second_factor(request, user, body.login, body.otp)
-    name = f"app login {timezone.localdate().isoformat()}"
-    if (body.device or "").strip():
-        name = f"{name} ({' '.join(body.device.split())})"
-    token, secret = tokens.create_token(
-        user, name[: tokens.NAME_LENGTH], login_scopes(user), LOGIN_TOKEN_DAYS
-    )
+    token, secret = tokens.create_login_token(user, body.device)
     user_logged_in.send(sender=user.__class__, request=request, user=user)
     services.forget_failed_logins(user, caller.address)
     return {

@@ -68,13 +68,7 @@ def check(request, file: File[UploadedFile]):
         raise ApiError(
             413, "too_large", f"证书文件过大。A certificate is at most {certificates.MAX_BYTES} bytes."
         )
-    found = certificates.check(file.read())
-    return {
-        "status": found.status,
-        "genuine": found.genuine,
-        "message": found.message,
-        "certifies": found.certifies,
-    }
+    return certificates.check(file.read()).to_json()
 
 
 @routers.certificates.get("/{uuid:verification_id}", response={200: PublicStatus, **ERRORS}, auth=anyone)

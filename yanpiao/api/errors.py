@@ -77,6 +77,16 @@ def too_many(retry_after: int) -> ApiError:
     )
 
 
+def invalid_cursor() -> ApiError:
+    """400: a paging cursor this site did not make (altered, cut short, from elsewhere)."""
+    return ApiError(
+        400,
+        "invalid_cursor",
+        "翻页游标无效。The cursor is not valid; start again without it.",
+        {"cursor": "not a cursor of this site"},
+    )
+
+
 def response(
     status: int, code: str | None = None, message: str | None = None, fields=None, headers=None
 ) -> HttpResponse:
@@ -177,7 +187,8 @@ KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
 
 class ErrorShapeMiddleware:
     """Under ``/api/``, an error answer that did not come from the API's handlers (a 405 from
-    the router, a 4xx from a middleware) is given the one error shape, keeping its status."""
+    the router, Django's 404 or 500 page, a 4xx from a middleware) is given the one error shape,
+    keeping its status and its ``Allow``, ``Retry-After`` and ``WWW-Authenticate`` headers."""
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -17,7 +17,7 @@ from pydantic import Field
 from yanpiao.access.disclosure import verification_answer
 from yanpiao.api import routers
 from yanpiao.api.callers import Caller, signed_in
-from yanpiao.api.errors import ApiError, Error
+from yanpiao.api.errors import ApiError, Error, invalid_cursor
 from yanpiao.api.schemas import VerificationAnswer
 from yanpiao.api.verifications import certificate_url
 from yanpiao.history import export, paging, services
@@ -89,12 +89,7 @@ def history(request, params: Query[ListParams]):
     try:
         found = services.page(caller.user, history_filter, params.cursor, params.limit)
     except paging.InvalidCursor:
-        raise ApiError(
-            400,
-            "invalid_cursor",
-            "翻页游标无效。The cursor is not valid; start again without it.",
-            {"cursor": "not a cursor of this site"},
-        ) from None
+        raise invalid_cursor() from None
     return {
         "items": [
             verification_answer(caller.user, row, certificate_url(request, caller, row.public_id))

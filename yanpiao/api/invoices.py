@@ -29,9 +29,9 @@ from pydantic import Field
 from yanpiao.access.visibility import issued_by
 from yanpiao.api import routers
 from yanpiao.api.callers import Caller, signed_in
-from yanpiao.api.errors import ApiError, Error
+from yanpiao.api.errors import ApiError, Error, invalid_cursor
 from yanpiao.api.schemas import StatusChangeOut
-from yanpiao.fapiao.invoice import InvoiceFormatError, InvoiceKey, from_json, to_json
+from yanpiao.fapiao.invoice import InvoiceFormatError, InvoiceKey, from_json
 from yanpiao.registry import issuing
 from yanpiao.registry import models as registry_models
 from yanpiao.registry import services as registry
@@ -209,31 +209,10 @@ def void(request, key: str, body: VoidIn):
 def list_invoices(request, filters: Query[IssuedFilters]):
     """The caller's organisation's invoices, newest first; filters ``status``, ``from``, ``to``."""
     user = _issuer(request.auth)
-    rows = issued_by(user)
-    if filters.status:
-        rows = rows.filter(status=filters.status)
-    if filters.since:
-        rows = rows.filter(issue_date__gte=filters.since)
-    if filters.until:
-        rows = rows.filter(issue_date__lte=filters.until)
+    rows = issuing.narrowed(issued_by(user), filters.status, filters.since, filters.until)
     try:
         page = issuing.page(rows, filters.cursor, filters.limit)
     except issuing.InvalidCursor:
-        raise ApiError(
-            400,
-            "invalid_cursor",
-            "分页游标无效。The cursor is not valid.",
-            {"cursor": "not a cursor of this site"},
-        ) from None
-    items = []
-    for row in page.rows:
-        invoice = issuing.registered(row)
-        items.append(
-            {
-                "key": issuing.key_text(row.code, row.number),
-                "registered_at": row.registered_at,
-                "invoice": to_json(invoice),
-                "qr_payload": issuing.signed_qr_payload(invoice),
-            }
-        )
+        raise invalid_cursor() from None
+    items = [issuing.answer(row, with_png=False).to_json() for row in page.rows]
     return {"invoices": items, "next_cursor": page.next_cursor}

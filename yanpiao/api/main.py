@@ -34,24 +34,14 @@ api = NinjaAPI(
     openapi_url="/openapi.json",
 )
 errors.install(api)
-api.add_router("/verifications", routers.verifications)
-api.add_router("/certificates", routers.certificates)
-api.add_router("/invoices", routers.invoices)
-api.add_router("/auth", routers.auth)
-api.add_router("/tokens", routers.tokens)
-api.add_router("", routers.health)
+for prefix, router in routers.MOUNTS.items():
+    api.add_router(prefix, router)
 
 
 def _declare_anonymous_callers() -> None:
     """In the schema, an endpoint open to anonymous callers (``callers.anyone``) takes a token
     but does not require one: its security requirements end with the empty one."""
-    for router in (
-        routers.verifications,
-        routers.certificates,
-        routers.invoices,
-        routers.auth,
-        routers.tokens,
-    ):
+    for router in routers.MOUNTS.values():
         for path_view in router.path_operations.values():
             for operation in path_view.operations:
                 if callers.anyone in (operation.auth_callbacks or ()):

@@ -9,3 +9,13 @@ invoices = Router(tags=["invoices 开票 (issuers)"])
 auth = Router(tags=["auth 账户"])
 tokens = Router(tags=["tokens 令牌"])
 health = Router(tags=["health 状态"])
+
+# Where each router is mounted under /api/v1.
+MOUNTS = {
+    "/verifications": verifications,
+    "/certificates": certificates,
+    "/invoices": invoices,
+    "/auth": auth,
+    "/tokens": tokens,
+    "": health,
+}

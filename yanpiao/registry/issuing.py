@@ -51,21 +51,24 @@ def qr_png(text: str) -> bytes:
 
 @dataclass(frozen=True)
 class Issued:
-    """A registered invoice as its issuer is answered: the invoice, its signed QR payload and PNG."""
+    """A registered invoice as its issuer is answered: the invoice, its signed QR payload and (on
+    registration, not in listings) a PNG of it."""
 
     row: models.Invoice
     invoice: Invoice
     qr_payload: str
-    qr_png: bytes
+    qr_png: bytes | None = None
 
     def to_json(self) -> dict:
-        return {
+        shown = {
             "key": key_text(self.invoice.code, self.invoice.number),
             "registered_at": self.row.registered_at,
             "invoice": to_json(self.invoice),
             "qr_payload": self.qr_payload,
-            "qr_png": base64.b64encode(self.qr_png).decode("ascii"),
         }
+        if self.qr_png is not None:
+            shown["qr_png"] = base64.b64encode(self.qr_png).decode("ascii")
+        return shown
 
 
 def key_text(code: str, number: str) -> str:
@@ -102,11 +105,27 @@ def issue(invoice: Invoice, actor=None, on: datetime.date | None = None) -> Issu
     return answer(row)
 
 
-def answer(row: models.Invoice) -> Issued:
+def answer(row: models.Invoice, with_png: bool = True) -> Issued:
     """The issuer's answer for a registered invoice: the invoice, its signed payload and its PNG."""
     invoice = registered(row)
     payload = signed_qr_payload(invoice)
-    return Issued(row, invoice, payload, qr_png(payload))
+    return Issued(row, invoice, payload, qr_png(payload) if with_png else None)
+
+
+def narrowed(
+    rows: QuerySet,
+    status: str | None = None,
+    since: datetime.date | None = None,
+    until: datetime.date | None = None,
+) -> QuerySet:
+    """Registered invoice ``rows`` of one status, issued from ``since`` until ``until`` (inclusive)."""
+    if status:
+        rows = rows.filter(status=status)
+    if since:
+        rows = rows.filter(issue_date__gte=since)
+    if until:
+        rows = rows.filter(issue_date__lte=until)
+    return rows
 
 
 # --- paging ------------------------------------------------------------------------------------
