@@ -245,7 +245,8 @@ def main() -> None:
         from yanpiao.accounts import tokens
         from yanpiao.accounts.models import Role, User
 
-        user, _ = User.objects.get_or_create(email="api-load@bench.example", defaults={"role": Role.TAXPAYER})
+        login = "api-load@bench.example"
+        user = User.objects.find_by_login(login) or User.objects.create(email=login, role=Role.TAXPAYER)
         token = tokens.create_token(user, "api-load benchmark", ["verify"])[1]
     connection.close()
 

@@ -8,14 +8,16 @@ for them works unchanged.
 
 from __future__ import annotations
 
+import functools
 import re
 
-from django.urls import reverse
+from django.http import HttpResponse
+from django.urls import get_script_prefix, reverse
 from ninja import File, Schema
 from ninja.files import UploadedFile
 from pydantic import Field
 
-from yanpiao.api import routers
+from yanpiao.api import renderers, routers
 from yanpiao.api.callers import Caller, anyone
 from yanpiao.api.errors import ApiError, Error
 from yanpiao.api.schemas import FilesAnswer, VerificationAnswer
@@ -92,15 +94,31 @@ def _date(value: str) -> str:
     return f"{text[:4]}-{text[4:6]}-{text[6:]}" if re.fullmatch(r"\d{8}", text) else text
 
 
+_ID_MARK = "00000000-0000-0000-0000-000000000000"
+
+
+@functools.cache
+def _certificate_path(script_prefix: str) -> str:
+    """The certificate's path with a mark where the id goes (one ``reverse`` per prefix, not per call)."""
+    return reverse("api:verification_certificate", args=[_ID_MARK])
+
+
 def certificate_url(request, caller: Caller, verification_id) -> str | None:
     """Where the verifier fetches the certificate: only a signed-in verifier can fetch it later."""
     if not caller.signed_in:
         return None
-    return request.build_absolute_uri(reverse("api:verification_certificate", args=[verification_id]))
+    path = _certificate_path(get_script_prefix()).replace(_ID_MARK, str(verification_id))
+    return request.build_absolute_uri(path)
 
 
 def answer(request, caller: Caller, result: services.Result) -> dict:
     return result.to_json(certificate_url=certificate_url(request, caller, result.verification_id))
+
+
+def answered(request, caller: Caller, result: services.Result) -> HttpResponse:
+    """The verification answer, written as it is: it is made in the declared shape
+    (``services.ANSWER_FIELDS``), so it is not validated again on the way out."""
+    return renderers.json_response(answer(request, caller, result))
 
 
 def _refuse_invalid(result: services.Result) -> None:
@@ -122,7 +140,7 @@ def verify(request, fields: TypedFields):
     caller.require("verify")
     result = services.verify(query_of(fields), actor=caller.user, channel=Channel.API, client=caller.address)
     _refuse_invalid(result)
-    return answer(request, caller, result)
+    return answered(request, caller, result)
 
 
 @router.post("/qr", response={200: VerificationAnswer, **ERRORS}, auth=anyone, url_name="verify_qr")
@@ -147,7 +165,7 @@ def verify_qr(request, body: QrPayload):
         )
     result = document.results[0]
     _refuse_invalid(result)
-    return answer(request, caller, result)
+    return answered(request, caller, result)
 
 
 @router.post("/files", response={200: FilesAnswer, **ERRORS}, auth=anyone, url_name="verify_files")
