@@ -9,7 +9,7 @@ DEMO_INVOICES ?= 10000
 # A fixed last issue date keeps the demo registry the same on every machine: the README's examples verify.
 DEMO_END_DATE ?= 2026-06-30
 
-.PHONY: run test lint bench lock clean
+.PHONY: run test lint bench lock clean messages
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,13 +17,17 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
+## messages: compile the translations (yanpiao/locale/*/LC_MESSAGES/*.po) that changed
+messages: $(STAMP)
+	$(BIN)/python -m yanpiao.translations
+
 ## run: migrate, fill a demo registry when it is empty, serve http://$(HOST):$(PORT)/
-run: $(STAMP)
+run: $(STAMP) messages
 	$(BIN)/yanpiao demo --invoices $(DEMO_INVOICES) --end-date $(DEMO_END_DATE) --if-empty
 	$(BIN)/yanpiao serve --host $(HOST) --port $(PORT)
 
 ## test: lint, migration check and the whole test suite (DATABASE_URL picks PostgreSQL)
-test: $(STAMP) lint
+test: $(STAMP) messages lint
 	YANPIAO_HOME=$(CURDIR)/var/test $(BIN)/yanpiao makemigrations --check --dry-run
 	YANPIAO_HOME=$(CURDIR)/var/test $(BIN)/pytest -q
 

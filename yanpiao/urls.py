@@ -8,6 +8,7 @@ from yanpiao.api.main import api
 
 urlpatterns = [
     path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),  # set_language: the header's language switch
     # The few static files (the API docs page's): served by the site itself, from the packages.
     re_path(r"^static/(?P<path>.*)$", serve, {"insecure": True}),
     path("", include("yanpiao.web.urls")),

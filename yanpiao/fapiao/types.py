@@ -28,6 +28,18 @@ NAMES = {
     DIGITAL_ORDINARY: "电子发票（普通发票）",
 }
 
+# The same names in English, for pages shown in English.
+ENGLISH_NAMES = {
+    SPECIAL_VAT: "Special VAT invoice",
+    ORDINARY_VAT: "Ordinary VAT invoice",
+    E_ORDINARY_VAT: "Electronic ordinary VAT invoice",
+    ROLL: "Ordinary VAT invoice (roll)",
+    TOLL: "Electronic toll-road VAT invoice",
+    E_SPECIAL_VAT: "Electronic special VAT invoice",
+    DIGITAL_SPECIAL: "Digital invoice (special VAT)",
+    DIGITAL_ORDINARY: "Digital invoice (ordinary)",
+}
+
 DIGITAL = frozenset({DIGITAL_SPECIAL, DIGITAL_ORDINARY})
 SPECIAL = frozenset({SPECIAL_VAT, E_SPECIAL_VAT, DIGITAL_SPECIAL})
 # Types whose printed form carries a 20-digit 校验码.
