@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "yanpiao.verification",
     "yanpiao.history",
     "yanpiao.certificates",
+    "yanpiao.feedback",
     "yanpiao.demo",
     "yanpiao.web",
 ]

@@ -1,19 +1,29 @@
-"""Routes of the web pages (namespace ``web``); the account pages are in :mod:`yanpiao.accounts.urls`."""
+"""Routes of the web pages (namespace ``web``); the account pages are in :mod:`yanpiao.accounts.urls`.
 
-from django.urls import path
+Each area of the site keeps its routes beside its views (``urlpatterns`` of its module), included
+here under its prefix: the names stay in the ``web`` namespace (``web:history``, ``web:upload``).
+"""
 
-from yanpiao.web import records, tokens, views
+from django.urls import include, path
+
+from yanpiao.web import feedback, history, intake, issuing, pwa, records, tokens, views
 
 app_name = "web"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("verify", views.verify_link, name="verify"),
     path("healthz", views.healthz, name="healthz"),
+    path("", include(intake.urlpatterns)),
+    path("", include(pwa.urlpatterns)),
+    path("history/", include(history.urlpatterns)),
+    path("issuer/", include(issuing.urlpatterns)),
+    path("verifications/<uuid:public_id>/", records.verification_detail, name="verification"),
+    path("verifications/<uuid:public_id>/", include(feedback.urlpatterns)),
     path("accounts/me/data/", views.my_data, name="my_data"),
     path("security/tokens/", tokens.token_list, name="tokens"),
     path("security/tokens/<int:token_id>/revoke/", tokens.token_revoke, name="token_revoke"),
     path("security/reveal/", records.reveal, name="reveal"),
-    path("verifications/<uuid:public_id>/", records.verification_detail, name="verification"),
     path("invoices/<str:code>/<str:number>/", records.invoice_detail, name="invoice"),
     path("organisations/<int:organisation_id>/", records.organisation_detail, name="organisation"),
 ]

@@ -45,6 +45,12 @@ def home(request):
 
 
 @require_safe
+def verify_link(request):
+    """A shareable verify link (``/verify?code=…&number=…&issue_date=…&amount=…``): the result at once."""
+    return home(request)
+
+
+@require_safe
 def healthz(request):
     """Liveness and database reachability, for load balancers and monitoring."""
     try:
