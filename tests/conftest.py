@@ -8,12 +8,19 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from hypothesis import settings as hypothesis_settings
 
 from tests import factories
+from yanpiao import translations
 from yanpiao.accounts.models import Role, User
 from yanpiao.registry import services as registry
 
 # Two noisy cores: no per-example deadline; a failure prints what reproduces it.
 hypothesis_settings.register_profile("yanpiao", deadline=None, print_blob=True)
 hypothesis_settings.load_profile("yanpiao")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_translations():
+    """The English catalogue as `make` compiles it, for a run of pytest without make."""
+    translations.compile_catalogues()
 
 
 @pytest.fixture
