@@ -112,6 +112,8 @@ class Action(StrEnum):
     KEYS_ROTATE = "keys.rotate"
     CERTIFICATE_ISSUE = "certificate.issue"  # a signed verification certificate was issued
     CERTIFICATE_KEY_ROTATE = "certificate.key_rotate"  # a new key signs certificates from now on
+    FEEDBACK_RATE = "feedback.rate"  # a verifier rated a result (the comment is not in the log)
+    FEEDBACK_REPORT = "feedback.report"  # a verifier reported an invoice as suspicious
     AUDIT_TRIGGER_RESTORE = "audit.trigger_restore"  # migrate found a trigger of the log missing or off
     AUDIT_RESEAL = "audit.reseal"  # an operator accepted the checkpoint file as it is now
 

@@ -13,15 +13,42 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from yanpiao.access import disclosure, visibility
+from yanpiao.fapiao.compare import Difference
+from yanpiao.fapiao.findings import Finding
+from yanpiao.fapiao.invoice import from_json
+from yanpiao.verification.services import Result
 from yanpiao.web.forms import RevealForm
 
 
 @require_GET
 @login_required
 def verification_detail(request, public_id):
+    """One verification of the history: the result card as the verifier saw it, as far as the
+    viewer may see it, with who checked it, when and through which channel."""
     verification = visibility.verification_for(request.user, public_id)
     view = disclosure.verification_view(request.user, verification)
-    return render(request, "web/verification.html", {"view": view, "verification": verification})
+    context = {"view": view, "result": stored_result(request.user, view)}
+    return render(request, "web/verification.html", context)
+
+
+def stored_result(viewer, view: disclosure.VerificationView) -> Result:
+    """A stored verification in the shape of a fresh one (:class:`~yanpiao.verification.services.Result`),
+    so the result page shows it with the same partials: its differences as ``view`` discloses them,
+    the invoice as :func:`~yanpiao.access.disclosure.verification_answer` reveals it (masked for staff)."""
+    verification = view.verification
+    answer = disclosure.verification_answer(viewer, verification)
+    return Result(
+        verification_id=verification.public_id,
+        outcome=verification.outcome,
+        submitted=verification.submitted,
+        checked_at=verification.created_at,
+        channel=verification.channel,
+        differences=tuple(Difference(**difference) for difference in view.differences),
+        findings=[Finding(**finding) for finding in verification.findings],
+        invoice=from_json(answer["invoice"]) if answer["invoice"] else None,
+        status_history=answer["status_history"],
+        signature=answer["signature"],
+    )
 
 
 @require_GET

@@ -2,7 +2,9 @@
 
 ``{{ result.outcome|outcome }}``, ``{{ "issue_date"|field_label }}``, ``{{ inv.type|invoice_type }}``,
 ``{{ inv.status|status }}``, ``{{ item.tax_rate|tax_rate }}``, ``{{ v.channel|channel }}``,
-``{{ f.severity|severity }}``, ``{{ result.outcome|outcome_explanation }}``, ``{{ result.outcome|tone }}``.
+``{{ f.severity|severity }}``, ``{{ result.outcome|outcome_explanation }}``, ``{{ result.outcome|tone }}``,
+``{{ f.rule|finding:f.field }}``, ``{{ d.registered|field_value:d.field }}``,
+``{{ result.signature|signature }}``, ``{{ result.checked_at|moment }}``.
 """
 
 from django import template
@@ -21,5 +23,9 @@ for _name, _function in {
     "channel": labels.channel,
     "severity": labels.severity,
     "tax_rate": labels.tax_rate,
+    "finding": labels.finding,
+    "field_value": labels.field_value,
+    "signature": labels.signature,
+    "moment": labels.moment,
 }.items():
     register.filter(_name, _function)
