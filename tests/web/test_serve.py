@@ -127,3 +127,21 @@ def test_a_key_without_a_certificate_is_refused(tmp_path):
         timeout=60,
     )
     assert result.returncode == 2 and "go together" in result.stderr
+
+
+def test_a_browser_s_many_keep_alive_connections_are_all_served(server):
+    """A browser opens six connections and keeps them open; each must be answered, whatever
+    the number of request threads (granian's backpressure counts connections, not requests)."""
+    base, _ = server
+    host, port = base.removeprefix("http://").split(":")
+    connections = [http.client.HTTPConnection(host, int(port), timeout=5) for _ in range(8)]
+    try:
+        for connection in connections:  # each opened and kept alive, as a browser keeps them
+            connection.request("GET", "/healthz")
+            connection.getresponse().read()
+        for connection in connections:  # then used again, all at once
+            connection.request("GET", "/healthz")
+        assert [connection.getresponse().status for connection in connections] == [200] * 8
+    finally:
+        for connection in connections:
+            connection.close()

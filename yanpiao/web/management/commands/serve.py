@@ -7,7 +7,8 @@ thread at a time per process: more threads only add waiting (on two cores, 16 cl
 a verification 12 ms with 2 threads, 23 ms with 4, 55 ms with 8 — benchmarks/api_load.py),
 and granian's own default (hundreds a worker) would open more PostgreSQL connections than the
 server allows.  Fewer than 4 would let two or three slow document uploads hold every thread.
-Requests beyond that wait in the worker's queue."""
+Requests beyond that wait in the worker's queue.  Open connections are not limited by the threads:
+granian's ``backpressure`` counts accepted connections, and a browser keeps six open."""
 
 from pathlib import Path
 
@@ -49,7 +50,6 @@ class Command(BaseCommand):
             interface=Interfaces.WSGI,
             workers=options["workers"],
             blocking_threads=options["threads"],
-            backpressure=options["threads"],
             **tls,
         ).serve()
 
