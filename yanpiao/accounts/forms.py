@@ -7,11 +7,13 @@ from django.contrib.auth.forms import AuthenticationForm, SetPasswordMixin
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from yanpiao.accounts import services
 from yanpiao.accounts.models import User
 
-LOGIN_LABEL = "邮箱或手机号"
+LOGIN_LABEL = _("邮箱或手机号")
 
 
 def login_field(**kwargs) -> forms.CharField:
@@ -21,15 +23,15 @@ def login_field(**kwargs) -> forms.CharField:
 
 def phone_field() -> forms.CharField:
     return forms.CharField(
-        label="手机号", max_length=32, widget=forms.TextInput(attrs={"autocomplete": "tel"})
+        label=_("手机号"), max_length=32, widget=forms.TextInput(attrs={"autocomplete": "tel"})
     )
 
 
 def code_field() -> forms.CharField:
     return forms.RegexField(
-        label="验证码",
+        label=_("验证码"),
         regex=r"^\d{6}$",
-        error_messages={"invalid": "验证码是 6 位数字。"},
+        error_messages={"invalid": _("验证码是 6 位数字。")},
         widget=forms.TextInput(
             attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "maxlength": 6}
         ),
@@ -37,22 +39,24 @@ def code_field() -> forms.CharField:
 
 
 def password_fields():
-    return SetPasswordMixin.create_password_fields(label1="密码", label2="确认密码")
+    return SetPasswordMixin.create_password_fields(label1=_("密码"), label2=_("确认密码"))
 
 
 class SignupForm(SetPasswordMixin, forms.Form):
-    login = login_field(help_text="用邮箱注册的，我们发送确认链接；用手机号注册的，我们发送 6 位验证码。")
+    login = login_field(help_text=_("用邮箱注册的，我们发送确认链接；用手机号注册的，我们发送 6 位验证码。"))
     password1, password2 = password_fields()
     consent = forms.BooleanField(
-        label="隐私声明",
+        label=_("隐私声明"),
         required=True,
-        error_messages={"required": "注册需要同意隐私声明。"},
+        error_messages={"required": _("注册需要同意隐私声明。")},
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         notice = reverse("accounts:privacy")
-        self.fields["consent"].help_text = format_html('我已阅读并同意<a href="{}">隐私声明</a>。', notice)
+        self.fields["consent"].help_text = format_html(
+            gettext('我已阅读并同意<a href="{}">隐私声明</a>。'), notice
+        )
 
     def clean_login(self):
         self.kind, address = services.parse_login(self.cleaned_data["login"])
@@ -74,9 +78,9 @@ class LoginForm(AuthenticationForm):
     """Log-in with the e-mail address or the phone number; only once that address is confirmed."""
 
     error_messages = {
-        "invalid_login": "邮箱/手机号或密码不正确。",
-        "inactive": "邮箱/手机号或密码不正确。",
-        "unconfirmed": "请先确认此邮箱或手机号：我们刚刚重新发送了确认链接或验证码。",
+        "invalid_login": _("邮箱/手机号或密码不正确。"),
+        "inactive": _("邮箱/手机号或密码不正确。"),
+        "unconfirmed": _("请先确认此邮箱或手机号：我们刚刚重新发送了确认链接或验证码。"),
     }
 
     def __init__(self, request=None, *args, **kwargs):
@@ -99,7 +103,7 @@ class ConfirmPhoneForm(forms.Form):
 
 
 class PasswordResetRequestForm(forms.Form):
-    login = login_field(help_text="邮箱：我们发送重设链接；手机号：我们发送 6 位验证码。")
+    login = login_field(help_text=_("邮箱：我们发送重设链接；手机号：我们发送 6 位验证码。"))
 
     def clean_login(self):
         return services.parse_login(self.cleaned_data["login"])[1]
@@ -119,7 +123,7 @@ class SmsPasswordResetForm(SetPasswordMixin, forms.Form):
 
 class DeleteAccountForm(forms.Form):
     password = forms.CharField(
-        label="当前密码",
+        label=_("当前密码"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
@@ -131,7 +135,7 @@ class DeleteAccountForm(forms.Form):
     def clean_password(self):
         password = self.cleaned_data["password"]
         if not self.user.check_password(password):
-            raise ValidationError("密码不正确。", code="password_incorrect")
+            raise ValidationError(_("密码不正确。"), code="password_incorrect")
         return password
 
 
@@ -139,7 +143,7 @@ class CodeForm(forms.Form):
     """A code from the authenticator app (two-factor authentication)."""
 
     code = forms.CharField(
-        label="验证码 Code",
+        label=_("验证码"),
         max_length=10,
         widget=forms.TextInput(
             attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}

@@ -23,6 +23,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -91,7 +92,7 @@ def signup(request):
         else:
             if form.by_phone:
                 _remember_phone(request, login)
-                messages.info(request, "验证码已发送到您的手机，10 分钟内有效。")
+                messages.info(request, _("验证码已发送到您的手机，10 分钟内有效。"))
                 return redirect("accounts:confirm_phone")
             return render(request, "accounts/signup_done.html", {"address": login})
     return _rendered(request, "accounts/signup.html", {"form": form}, form)
@@ -106,7 +107,7 @@ def confirm_email(request, token):
             services.confirm_email(token, client=client)
         except services.CodeInvalid:
             return render(request, "accounts/link_invalid.html", status=400)
-        messages.success(request, "邮箱已确认，请登录。")
+        messages.success(request, _("邮箱已确认，请登录。"))
         return redirect("accounts:login")
     # Following the link only shows a button: mail scanners that open links do not use it up.
     if services.link_user(token, Purpose.CONFIRM_EMAIL, client=client) is None:
@@ -121,7 +122,7 @@ def confirm_phone(request):
     initial = {"phone": _pending_phone(request)}
     if request.method == "POST" and "resend" in request.POST:
         services.resend_phone_confirmation(request.POST.get("phone", ""), client=client)
-        messages.info(request, "如果该号码待确认，新的验证码已发送。")
+        messages.info(request, _("如果该号码待确认，新的验证码已发送。"))
         return redirect("accounts:confirm_phone")
     form = forms.ConfirmPhoneForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -131,7 +132,7 @@ def confirm_phone(request):
             form.add_error("code", str(error))
         else:
             request.session.pop(PENDING_PHONE, None)
-            messages.success(request, "手机号已确认，请登录。")
+            messages.success(request, _("手机号已确认，请登录。"))
             return redirect("accounts:login")
     return _rendered(request, "accounts/confirm_phone.html", {"form": form}, form)
 
@@ -178,7 +179,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     def form_valid(self, form):
         response = super().form_valid(form)
         services.password_changed(self.request.user)
-        messages.success(self.request, "密码已更改；其他设备上的登录已退出。")
+        messages.success(self.request, _("密码已更改；其他设备上的登录已退出。"))
         return response
 
 
@@ -191,7 +192,7 @@ def password_reset(request):
         services.request_password_reset(login, client=clients.address(request))
         if not looks_like_email(login):
             _remember_phone(request, login)
-            messages.info(request, "如果该手机号已注册，验证码已发送，10 分钟内有效。")
+            messages.info(request, _("如果该手机号已注册，验证码已发送，10 分钟内有效。"))
             return redirect("accounts:password_reset_sms")
         return render(request, "accounts/password_reset_sent.html")
     return _rendered(request, "accounts/password_reset.html", {"form": form}, form)
@@ -213,7 +214,7 @@ def password_reset_link(request, token):
         except ValidationError as error:
             form.add_error("new_password1", error)
         else:
-            messages.success(request, "密码已重设，请用新密码登录。")
+            messages.success(request, _("密码已重设，请用新密码登录。"))
             return redirect("accounts:login")
     return _rendered(request, "accounts/password_reset_link.html", {"form": form}, form)
 
@@ -234,7 +235,7 @@ def password_reset_sms(request):
             form.add_error("password1", error)
         else:
             request.session.pop(PENDING_PHONE, None)
-            messages.success(request, "密码已重设，请用新密码登录。")
+            messages.success(request, _("密码已重设，请用新密码登录。"))
             return redirect("accounts:login")
     return _rendered(request, "accounts/password_reset_sms.html", {"form": form}, form)
 
@@ -253,7 +254,7 @@ def delete_account(request):
         user = request.user
         logout(request)
         services.delete_account(user)
-        messages.success(request, "账户已删除。")
+        messages.success(request, _("账户已删除。"))
         return redirect(settings.LOGOUT_REDIRECT_URL)
     return _rendered(request, "accounts/delete.html", {"form": form}, form)
 
@@ -286,9 +287,9 @@ def two_factor_setup(request):
     form = forms.CodeForm(request.POST or None, initial={"next": request.GET.get("next", "")})
     if request.method == "POST" and form.is_valid():
         if twofactor.confirm(request, form.cleaned_data["code"]):
-            messages.success(request, "两步验证已启用 — two-factor authentication is on")
+            messages.success(request, _("两步验证已启用。"))
             return redirect(twofactor.safe_next(request))
-        form.add_error("code", "验证码不正确 — the code is not correct")
+        form.add_error("code", _("验证码不正确。"))
     device = twofactor.pending_device(request.user)
     uri = twofactor.provisioning_uri(device)
     # segno writes the SVG itself; the URI inside it is escaped as XML text.
@@ -306,5 +307,5 @@ def two_factor_verify(request):
     if request.method == "POST" and form.is_valid():
         if twofactor.verify(request, form.cleaned_data["code"]):
             return redirect(twofactor.safe_next(request))
-        form.add_error("code", "验证码不正确 — the code is not correct")
+        form.add_error("code", _("验证码不正确。"))
     return _rendered(request, "accounts/two_factor_verify.html", {"form": form}, form)
