@@ -10,6 +10,8 @@ from django.contrib.staticfiles import finders
 from django.urls import reverse
 from PIL import Image
 
+from yanpiao.accounts.models import Role
+
 pytestmark = pytest.mark.django_db
 
 # Where results and personal data live: no service worker may keep them.
@@ -87,3 +89,10 @@ def test_the_offline_page_is_in_the_layout(client):
 @pytest.mark.parametrize("path", ["/manifest.webmanifest", "/sw.js", "/offline/"])
 def test_the_app_files_only_answer_reads(client, path):
     assert client.post(path).status_code == 405
+
+
+def test_staff_who_have_not_finished_two_factor_still_get_the_app_shell(client, make_user):
+    """The shell is the same for everyone: the 2FA redirect does not apply to it."""
+    client.force_login(make_user(Role.AUDITOR))
+    for path in ("/manifest.webmanifest", "/sw.js", "/offline/"):
+        assert client.get(path).status_code == 200, path

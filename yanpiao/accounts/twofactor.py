@@ -127,7 +127,15 @@ class TwoFactorRequiredMiddleware:
 
     @staticmethod
     def exempt(path: str) -> bool:
-        exempt = {reverse(SETUP_URL), reverse(VERIFY_URL), "/healthz"}
+        # The app shell (manifest, service worker, offline page) is the same for everyone.
+        exempt = {
+            reverse(SETUP_URL),
+            reverse(VERIFY_URL),
+            "/healthz",
+            "/manifest.webmanifest",
+            "/sw.js",
+            "/offline/",
+        }
         with contextlib.suppress(NoReverseMatch):  # until the log-in pages are installed
             exempt.add(reverse(LOGOUT_URL))
         static = "/" + settings.STATIC_URL.lstrip("/")

@@ -70,6 +70,7 @@ CHANNELS = {
     "upload": _("上传文件"),
     "batch": _("批量"),
 }
+ROLES = {"taxpayer": _("纳税人"), "issuer": _("开票方"), "auditor": _("审计员"), "admin": _("管理员")}
 SEVERITIES = {"error": _("错误"), "warning": _("提示")}
 RATES = {"exempt": _("免税"), "not_taxable": _("不征税")}  # invoice.SPECIAL_RATES
 # The typed fields of a check, where they differ from the invoice's own (the national platform's
@@ -213,6 +214,11 @@ def status(value: str) -> str:
 
 def channel(value: str) -> str:
     return str(CHANNELS.get(value, value))
+
+
+def role(value: str) -> str:
+    """An account's role in words (``accounts.models.Role`` keeps the codes)."""
+    return str(ROLES.get(value, "—"))
 
 
 def severity(value: str) -> str:

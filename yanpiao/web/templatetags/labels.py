@@ -22,6 +22,7 @@ for _name, _function in {
     "status": labels.status,
     "channel": labels.channel,
     "severity": labels.severity,
+    "role": labels.role,
     "tax_rate": labels.tax_rate,
     "finding": labels.finding,
     "field_value": labels.field_value,
