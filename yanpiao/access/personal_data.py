@@ -1,8 +1,8 @@
 """A user's own data, all of it: what ``/accounts/me/data/`` downloads (the right of access).
 
 Everything Yanpiao keeps about the user, JSON-ready: the profile, the verification history
-(as kept: personal data and secrets masked at rest), API tokens (never their secrets) and
-two-factor devices.  The download is audited.
+(as kept: personal data and secrets masked at rest), ratings and reports with what the user
+wrote, API tokens (never their secrets) and two-factor devices.  The download is audited.
 """
 
 from __future__ import annotations
@@ -65,6 +65,26 @@ def export_user_data(user: User) -> dict:
                 "revoked_at": _iso(token.revoked_at),
             }
             for token in user.api_tokens.order_by("created_at", "pk")
+        ],
+        # Through the account's own relations: the feedback app sits above this layer.
+        "ratings": [
+            {
+                "verification": str(rating.verification.public_id),
+                "score": rating.score,
+                "comment": rating.comment,
+                "created_at": _iso(rating.created_at),
+            }
+            for rating in user.ratings.select_related("verification").order_by("created_at", "pk")
+        ],
+        "suspicious_reports": [
+            {
+                "verification": str(report.verification.public_id),
+                "reason": report.reason,
+                "details": report.details,
+                "status": report.status,
+                "created_at": _iso(report.created_at),
+            }
+            for report in user.suspicious_reports.select_related("verification").order_by("created_at", "pk")
         ],
         "two_factor_devices": [
             {"name": device.name, "kind": type(device).__name__, "confirmed": device.confirmed}

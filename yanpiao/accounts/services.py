@@ -581,13 +581,17 @@ def password_changed(user: User, how: str = "change") -> None:
 
 
 def delete_account(user: User) -> None:
-    """Delete the user; their verifications stay in the history without an actor.
+    """Delete the user; their verifications stay in the history without an actor, and their
+    ratings and reports stay for the support work without the text they wrote.
 
     Should another table protect the row, the account is closed instead: deactivated, its
     password made unusable, its contact data replaced by a placeholder, its secrets deleted.
     """
     keys, user_id = _lockout_keys(user), user.pk
     with transaction.atomic():
+        # What they wrote may name them; the scores and reasons are kept, unattributed.
+        user.ratings.update(comment="")
+        user.suspicious_reports.update(details="")
         try:
             with transaction.atomic():
                 user.delete()
