@@ -101,9 +101,16 @@ def invoices_visible_to(user) -> QuerySet[Invoice]:
     return Invoice.objects.filter(visible)
 
 
+def may_issue(user) -> bool:
+    """An issuer whose organisation has a tax ID: the one who may register its invoices."""
+    return bool(
+        signed_in(user) and user.is_issuer and user.organisation_id and user.organisation.tax_id_index
+    )
+
+
 def issued_by(user) -> QuerySet[Invoice]:
     """The invoices an issuer manages: those whose seller is the issuer's organisation."""
-    if not (signed_in(user) and user.is_issuer and user.organisation_id and user.organisation.tax_id_index):
+    if not may_issue(user):
         return Invoice.objects.none()
     return Invoice.objects.filter(seller__tax_id_index=user.organisation.tax_id_index)
 

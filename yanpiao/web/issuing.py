@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from yanpiao.access import visibility
 from yanpiao.access.visibility import NotVisible, issued_by
 from yanpiao.fapiao.invoice import InvoiceKey, Party
 from yanpiao.registry import issuing
@@ -34,8 +35,8 @@ from yanpiao.web.issuer_forms import InvoiceForm, ItemFormSet, VoidForm
 
 
 def _organisation(user):
-    """The issuer's organisation; :class:`NotVisible` for anyone who may not issue (as ``issued_by`` decides)."""
-    if not (user.is_issuer and user.organisation_id and user.organisation.tax_id_index):
+    """The issuer's organisation; :class:`NotVisible` for anyone who may not issue."""
+    if not visibility.may_issue(user):
         raise NotVisible("no such page")
     return user.organisation
 
