@@ -46,9 +46,6 @@ OUTCOMES = ("authentic", "mismatch", "not_found", "voided", "red_flushed", "abno
 TELLING_FIELDS = frozenset({"buyer.name", "buyer.tax_id", "seller.name"})
 TAMPER_SEEDS = range(50)
 START_SECONDS = 60
-# A request thread per connection chromium may open to one host (6), and spare: with the default 4,
-# granian leaves a 5th keep-alive connection unanswered while 4 idle ones are open, and pages hang.
-SERVER_THREADS = 8
 
 
 @dataclass
@@ -140,7 +137,7 @@ def serving():
     port = free_port()
     site = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
-        [sys.executable, "-m", "yanpiao.cli", "serve", "--port", str(port), "--threads", str(SERVER_THREADS)],
+        [sys.executable, "-m", "yanpiao.cli", "serve", "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
