@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import uuid
 
-from django.http import FileResponse, StreamingHttpResponse
 from ninja import Query, Schema
 from pydantic import Field
 
@@ -113,13 +112,7 @@ def export_history(request, params: Query[ExportParams]):
             {"format": "one of csv, xlsx"},
         )
     job = export.Export(caller.user, history_filter, kind, channel=Channel.API)
-    if kind == "csv":
-        response = StreamingHttpResponse(job.csv(), content_type=job.content_type)
-    else:
-        response = FileResponse(job.xlsx(), content_type=job.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{job.filename()}"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return job.response()
 
 
 @router.get(

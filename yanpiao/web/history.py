@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.http import urlencode
@@ -155,13 +154,7 @@ def history_export(request):
     if kind not in export.FORMATS:
         return error_page(request, 400, gettext("导出格式应为 CSV 或 Excel。"))
     job = export.Export(request.user, form.cleaned_data["filter"], kind, channel=Channel.WEB)
-    if kind == "csv":
-        response = StreamingHttpResponse(job.csv(), content_type=job.content_type)
-    else:
-        response = FileResponse(job.xlsx(), content_type=job.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{job.filename()}"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return job.response()
 
 
 urlpatterns = [
