@@ -157,3 +157,11 @@ def test_creation_and_revocation_are_audited(owner, monkeypatch):
     token, _ = tokens.create_token(owner, "app", ["batch"])
     tokens.revoke(token, by=owner)
     assert actions == ["api_token.create", "api_token.revoke"]
+
+
+def test_the_tokens_page_does_not_make_a_token_that_can_make_tokens(client, owner):
+    """Only the app's log-in token manages tokens: a leaked integration token cannot mint more."""
+    client.force_login(owner)
+    page = client.post("/security/tokens/", {"name": "集成", "scopes": ["verify", "account"], "days": "90"})
+    assert page.status_code == 400 and not ApiToken.objects.exists()
+    assert 'value="account"' not in client.get("/security/tokens/").content.decode()

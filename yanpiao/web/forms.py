@@ -107,12 +107,19 @@ class VerifyForm(forms.Form):
 
 
 class TokenForm(forms.Form):
-    name = forms.CharField(label="名称 Name", max_length=tokens.NAME_LENGTH, help_text="e.g. 报销小程序")
+    """A token for an integration.  Not the ``account`` scope: a token that can mint tokens is
+    only ever the app's log-in token, so a leaked integration token cannot make more."""
+
+    name = forms.CharField(label=_("名称"), max_length=tokens.NAME_LENGTH, help_text=_("例如：报销小程序"))
     scopes = forms.MultipleChoiceField(
-        label="权限 Scopes", choices=list(tokens.SCOPES.items()), widget=forms.CheckboxSelectMultiple
+        label=_("权限"),
+        choices=[
+            (scope, label) for scope, label in labels.TOKEN_SCOPES.items() if scope != tokens.ACCOUNT_SCOPE
+        ],
+        widget=forms.CheckboxSelectMultiple,
     )
     days = forms.IntegerField(
-        label="有效天数 Days", min_value=1, max_value=tokens.MAX_DAYS, initial=tokens.DEFAULT_DAYS
+        label=_("有效天数"), min_value=1, max_value=tokens.MAX_DAYS, initial=tokens.DEFAULT_DAYS
     )
 
 

@@ -71,6 +71,15 @@ CHANNELS = {
     "batch": _("批量"),
 }
 ROLES = {"taxpayer": _("纳税人"), "issuer": _("开票方"), "auditor": _("审计员"), "admin": _("管理员")}
+# API tokens: their scopes (accounts.tokens.SCOPES) and states (accounts.tokens.state).
+TOKEN_SCOPES = {
+    "verify": _("查验发票"),
+    "history:read": _("读取查验记录"),
+    "batch": _("批量查验"),
+    "account": _("管理令牌"),
+    "issue": _("开票"),
+}
+TOKEN_STATES = {"active": _("有效"), "revoked": _("已撤销"), "expired": _("已过期")}
 SEVERITIES = {"error": _("错误"), "warning": _("提示")}
 RATES = {"exempt": _("免税"), "not_taxable": _("不征税")}  # invoice.SPECIAL_RATES
 # The typed fields of a check, where they differ from the invoice's own (the national platform's

@@ -6,28 +6,17 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from yanpiao.access import visibility
 from yanpiao.accounts import tokens
+from yanpiao.web import labels
 from yanpiao.web.forms import TokenForm
-
-# What a token's state (tokens.state) and its scopes (tokens.SCOPES) are called on the page.
-STATES = {"active": _("有效"), "revoked": _("已撤销"), "expired": _("已过期")}
-SCOPES = {
-    "verify": _("查验发票"),
-    "history:read": _("读取查验记录"),
-    "batch": _("批量查验"),
-    "account": _("管理令牌"),
-    "issue": _("开票"),
-}
-assert SCOPES.keys() == tokens.SCOPES.keys()
 
 
 def _scopes(token) -> list:
-    return [SCOPES[scope] for scope in token.scopes]
+    return [labels.TOKEN_SCOPES[scope] for scope in token.scopes]
 
 
 def _row(token) -> dict:
@@ -36,7 +25,7 @@ def _row(token) -> dict:
     return {
         "token": token,
         "state": state,
-        "state_label": STATES[state],
+        "state_label": labels.TOKEN_STATES[state],
         "scopes": _scopes(token),
     }
 
