@@ -1,18 +1,19 @@
 """Fixtures of the browser tests: Debian's chromium driven by Playwright against pytest-django's live server.
 
-One chromium per test session, a new context (cookies, viewport, language) per test.  The
+One chromium per test module, a new context (cookies, viewport, language) per test.  The
 Playwright browser download does not work here, so the system's chromium is launched; without
 it every browser test is skipped, for that one reason.  The site runs in a thread of this
 process (``live_server``, a transactional database); its settings follow the ``settings``
-fixture.  Playwright's sync API keeps an event loop running in this thread, so Django is told
-that synchronous database access from it is fine (``DJANGO_ALLOW_ASYNC_UNSAFE``).
+fixture.  Playwright's sync API keeps an event loop running in this thread while it is started,
+so Django is told that synchronous database access from it is fine (``DJANGO_ALLOW_ASYNC_UNSAFE``)
+for as long as it runs; both end with the module, so the rest of the suite (``asyncio.run`` in
+pyHanko, subprocesses that inherit the environment) never sees either.
 
 Visitors are Chinese-speaking unless a test switches: contexts send ``Accept-Language: zh-CN``.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from dataclasses import dataclass
@@ -28,8 +29,6 @@ from yanpiao.accounts.models import Role
 from yanpiao.verification import services as verification
 from yanpiao.verification.models import Channel
 
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 CHROMIUM = shutil.which("chromium")
 AXE = Path(__file__).resolve().parents[1] / "support" / "vendor" / "axe-core" / "axe.min.js"
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 360, "height": 740}}
@@ -42,17 +41,18 @@ def launch(driver, *args: str):
     return driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", *args])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright_driver():
     if CHROMIUM is None:
         pytest.skip("chromium is not installed (Debian package chromium, which .ci/run installs)")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as driver:
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as driver:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright_driver):
     chromium = launch(playwright_driver)
     yield chromium
