@@ -36,6 +36,9 @@ INSTALLED_APPS = [
     "yanpiao.history",
     "yanpiao.certificates",
     "yanpiao.feedback",
+    "yanpiao.batches",
+    "django_tasks",
+    "django_tasks_db",
     "yanpiao.demo",
     "yanpiao.web",
 ]
@@ -187,6 +190,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = HOME / "static"
+
+# Background tasks (batches) through Django's tasks API: the database backend by default, so a
+# worker needs nothing but the database (`yanpiao worker`).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "batches"]}}
 
 # Verification: how many years back the registry answers (the national platform: 5).
 YANPIAO_MAX_INVOICE_AGE_YEARS = config.integer("YANPIAO_MAX_INVOICE_AGE_YEARS", 5, minimum=1)
