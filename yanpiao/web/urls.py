@@ -6,7 +6,7 @@ here under its prefix: the names stay in the ``web`` namespace (``web:history``,
 
 from django.urls import include, path
 
-from yanpiao.web import feedback, history, intake, issuing, pwa, records, tokens, views
+from yanpiao.web import batches, feedback, history, intake, issuing, pwa, records, tokens, views
 
 app_name = "web"
 
@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include(intake.urlpatterns)),
     path("", include(pwa.urlpatterns)),
     path("history/", include(history.urlpatterns)),
+    path("batches/", include(batches.urlpatterns)),
     path("issuer/", include(issuing.urlpatterns)),
     path("verifications/<uuid:public_id>/", records.verification_detail, name="verification"),
     path("verifications/<uuid:public_id>/", include(feedback.urlpatterns)),
