@@ -19,9 +19,9 @@ stdnum.exceptions.InvalidLength: 校验码 (check code): enter its last 6 digits
 
 from __future__ import annotations
 
-import unicodedata
-
 from stdnum.exceptions import InvalidFormat, InvalidLength, ValidationError
+
+from yanpiao.fapiao import text
 
 FULL_LENGTH = 20
 QUERY_LENGTH = 6
@@ -30,8 +30,7 @@ BLOCKCHAIN_LENGTH = 5
 
 def compact(code: str) -> str:
     """Full-width characters to ASCII (NFKC), spaces and dashes removed."""
-    text = unicodedata.normalize("NFKC", code or "")
-    return "".join(text.split()).replace("-", "")
+    return text.compact(code).replace("-", "")
 
 
 def validate_full(code: str) -> str:

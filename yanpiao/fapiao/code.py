@@ -34,10 +34,11 @@ stdnum.exceptions.InvalidLength: 发票代码 (invoice code) must have 10 or 12 
 from __future__ import annotations
 
 import datetime
-import unicodedata
 from dataclasses import dataclass
 
 from stdnum.exceptions import InvalidFormat, InvalidLength, ValidationError
+
+from yanpiao.fapiao import text
 
 PROVINCES = {
     "11": "北京", "12": "天津", "13": "河北", "14": "山西", "15": "内蒙古",
@@ -80,7 +81,7 @@ class CodeInfo:
 
 def compact(code: str) -> str:
     """Full-width digits to ASCII (NFKC), spaces removed."""
-    return "".join(unicodedata.normalize("NFKC", code or "").split())
+    return text.compact(code)
 
 
 def validate(code: str) -> str:

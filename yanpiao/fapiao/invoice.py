@@ -34,14 +34,15 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import re
-import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
 
 from yanpiao.fapiao import types
+from yanpiao.fapiao.text import compact
 
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal(10) ** 14  # no invoice amount reaches this: 100 trillion yuan
@@ -202,6 +203,7 @@ def specs(cls) -> tuple[FieldSpec, ...]:
     return found
 
 
+@functools.lru_cache(maxsize=4096)
 def spec_of(path: str) -> FieldSpec | None:
     """The FieldSpec of the field at an invoice-JSON path (``seller.tax_id``, ``items[0].amount``,
     ``items[].amount``), or None when there is no such field."""
@@ -230,11 +232,7 @@ def normalize_text(value: str | None) -> str:
     >>> normalize_text(" ０１１ ００１ ６０５１１１ ")
     '011001605111'
     """
-    if not value:
-        return ""
-    if value.isascii():  # NFKC changes no ASCII character: the usual case, kept cheap
-        return value if value.isalnum() else "".join(value.split())
-    return "".join(unicodedata.normalize("NFKC", value).split())
+    return compact(value)
 
 
 # --- parsing -------------------------------------------------------------------------------

@@ -17,10 +17,11 @@ stdnum.exceptions.InvalidLength: 发票号码 (invoice number) must have 8 digit
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 
 from stdnum.exceptions import InvalidFormat, InvalidLength, ValidationError
+
+from yanpiao.fapiao import text
 
 LENGTHS = (8, 20)
 DIGITAL_LENGTH = 20
@@ -36,7 +37,7 @@ class DigitalNumberInfo:
 
 def compact(number: str) -> str:
     """Full-width digits to ASCII (NFKC), spaces removed."""
-    return "".join(unicodedata.normalize("NFKC", number or "").split())
+    return text.compact(number)
 
 
 def validate(number: str) -> str:

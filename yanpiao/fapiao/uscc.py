@@ -23,11 +23,12 @@ stdnum.exceptions.InvalidChecksum: 统一社会信用代码 91320621MA1MRHG207: 
 from __future__ import annotations
 
 import functools
-import unicodedata
 
 from stdnum.cn import ric
 from stdnum.cn import uscc as stdnum_uscc
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
+
+from yanpiao.fapiao import text
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 LENGTH = 18
@@ -57,8 +58,7 @@ AUTHORITY_KINDS = {
 
 def compact(code: str) -> str:
     """Full-width to ASCII (NFKC), spaces and dashes removed, upper case."""
-    text = unicodedata.normalize("NFKC", code or "")
-    return "".join(text.split()).replace("-", "").upper()
+    return text.compact(code).replace("-", "").upper()
 
 
 def calc_check_digit(first17: str) -> str:

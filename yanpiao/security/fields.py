@@ -18,7 +18,6 @@ can be bound to it.  Empty values stay empty.
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 
 import tink
@@ -73,7 +72,7 @@ def tax_id_index(tax_id: str) -> str:
 def keyed_digest(data: bytes, purpose: str) -> str:
     """A keyed sha256 of longer data (party fingerprints, one-time code digests): equality without a
     dictionary attack."""
-    return hmac.new(keys.derived_key(purpose), data, hashlib.sha256).hexdigest()
+    return hmac.digest(keys.derived_key(purpose), data, "sha256").hex()
 
 
 class Ciphertext(str):
