@@ -21,10 +21,11 @@ a ``mismatch`` names only the differing key fields.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from yanpiao.fapiao.amount_words import fold_words
 from yanpiao.fapiao.invoice import (
@@ -150,7 +151,20 @@ def check_code_matches(submitted: str, registered: str) -> bool:
     return len(submitted) == 6 and registered.lower().endswith(submitted.lower())
 
 
-def _key_differences(query: Query, registered: Invoice) -> list[Difference]:
+class KeyFields(Protocol):
+    """What the comparison of the key fields needs of a registered invoice: its key fields and its
+    status.  An :class:`~yanpiao.fapiao.invoice.Invoice` has them, and so has the set-wise
+    registry read of a batch (``registry.lookup.find_many``)."""
+
+    type: str
+    issue_date: datetime.date
+    amount: Decimal
+    check_code: str
+    total: Decimal
+    status: str
+
+
+def _key_differences(query: Query, registered: KeyFields) -> list[Difference]:
     differences = []
     if parse_date(query.issue_date) != registered.issue_date:
         differences.append(Difference("issue_date", query.issue_date))
@@ -244,12 +258,30 @@ def content_differences(submitted: Mapping[str, Any], registered: Invoice) -> li
 
 def compare(query: Query, registered: Invoice) -> Comparison:
     """Compare a validated query with the registered invoice that has its code and number."""
+    keys = compare_keys(query, registered)
+    if keys.outcome == MISMATCH or not query.content:
+        return keys
+    differences = tuple(content_differences(query.content, registered))
+    if not differences:
+        return keys
+    return Comparison(STATUS_OUTCOMES.get(registered.status, TAMPERED), differences)
+
+
+def compare_keys(query: Query, registered: KeyFields) -> Comparison:
+    """The comparison of a validated query's key fields with the registered invoice, then its
+    status: what :func:`compare` answers for a query without content, from the key fields and
+    status alone.
+
+    >>> import datetime
+    >>> from decimal import Decimal
+    >>> from types import SimpleNamespace
+    >>> registered = SimpleNamespace(type="10", issue_date=datetime.date(2026, 4, 30),
+    ...     amount=Decimal("10.09"), check_code="48987406241857227858", total=Decimal("10.70"),
+    ...     status="voided")
+    >>> compare_keys(Query.from_fields(number="1", issue_date="2026-04-30", check_code="227858"), registered)
+    Comparison(outcome='voided', differences=())
+    """
     key_differences = _key_differences(query, registered)
     if key_differences:
         return Comparison(MISMATCH, tuple(key_differences))
-    differences = tuple(content_differences(query.content, registered)) if query.content else ()
-    if registered.status in STATUS_OUTCOMES:
-        return Comparison(STATUS_OUTCOMES[registered.status], differences)
-    if differences:
-        return Comparison(TAMPERED, differences)
-    return Comparison(AUTHENTIC)
+    return Comparison(STATUS_OUTCOMES.get(registered.status, AUTHENTIC))

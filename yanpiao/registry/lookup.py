@@ -5,6 +5,7 @@ where the ORM's query compilation would cost more than the database work; so thi
 speaks SQL directly and builds the pure :class:`~yanpiao.fapiao.invoice.Invoice` itself.
 """
 
+import datetime
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -135,6 +136,47 @@ def find_stored(keys: Iterable[InvoiceKey], lock: bool = False) -> dict[InvoiceK
     return {
         InvoiceKey(code, number): Stored(pk, status, columns.amount(total), digest)
         for pk, code, number, status, total, digest in _rows_in_chunks(list(dict.fromkeys(keys)), query)
+    }
+
+
+@dataclass(frozen=True)
+class RegisteredKeys:
+    """A registered invoice's key fields, status and row id: what the comparison of a query without
+    content needs (:func:`yanpiao.fapiao.compare.compare_keys`), and nothing of its parties."""
+
+    id: int
+    type: str
+    issue_date: datetime.date
+    amount: Decimal
+    check_code: str
+    total: Decimal
+    status: str
+
+
+_KEY_FIELDS = tuple(
+    spec
+    for spec in columns.INVOICE_FIELDS
+    if spec.name in ("type", "issue_date", "amount", "check_code", "total", "status")
+)
+_read_key_fields = _reader(_KEY_FIELDS, "registry_invoice")
+
+
+def find_many(keys: Iterable[InvoiceKey]) -> dict[InvoiceKey, RegisteredKeys]:
+    """The key fields of the registered invoices among ``keys`` (the 校验码 decrypted), one
+    statement per KEYS_PER_QUERY keys, joined as :func:`find_stored` joins them (in key order,
+    which reads the index in order: a fifth faster on SQLite than the keys as they come)."""
+
+    def query(chunk: list[InvoiceKey]) -> tuple[str, list]:
+        sql = (
+            f"SELECT i.id, i.code, i.number, {', '.join(f'i.{spec.name}' for spec in _KEY_FIELDS)}"
+            f" FROM (VALUES {', '.join(['(%s, %s)'] * len(chunk))}) AS k"
+            " JOIN registry_invoice i ON i.code = k.column1 AND i.number = k.column2"
+        )
+        return sql, [part for key in chunk for part in key]
+
+    return {
+        InvoiceKey(code, number): RegisteredKeys(pk, **_read_key_fields(values, pk))
+        for pk, code, number, *values in _rows_in_chunks(sorted(set(keys)), query)
     }
 
 

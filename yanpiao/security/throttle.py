@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from yanpiao import dbapi
@@ -98,6 +99,78 @@ def _count(table: str, digest: str, start, end, most: int):
         return cursor.fetchone()
     finally:
         cursor.close()
+
+
+KEYS_PER_STATEMENT = 500  # hit_many's keys per statement: 4 parameters each, far below SQLite's limit
+
+
+def hit_many(
+    limit: Limit, events: Mapping[tuple, int], now: datetime.datetime | None = None
+) -> dict[tuple, int]:
+    """Count ``events[parts]`` events for each ``parts`` under ``limit``, as far as it allows; return
+    how many were counted for each (the first ones; the rest are refused and not counted).
+
+    What :func:`hit` does once per event, for many keys at once: one upsert per KEYS_PER_STATEMENT
+    keys moves each counter to the current window (or creates it), adds the key's events and
+    returns the sum, locking the counter until the transaction ends; what went past the limit is
+    taken back by one more statement, only for the keys that went past it.  Call it in the
+    transaction whose work the events are, so that they are counted (or not) with it.
+    """
+    events = {parts: count for parts, count in events.items() if count > 0}
+    if limit.count <= 0:
+        return events
+    now = now or timezone.now()
+    start = window_start(limit.window, now)
+    adapt = connection.ops.adapt_datetimefield_value
+    start_at, end_at = adapt(start), adapt(start + limit.window)
+    digests = {key(limit, *parts): parts for parts in events}
+    ordered = sorted(digests)  # every writer locks counters in the same order: no deadlock on PostgreSQL
+    chunks = [
+        ordered[first : first + KEYS_PER_STATEMENT] for first in range(0, len(ordered), KEYS_PER_STATEMENT)
+    ]
+    table = ThrottleWindow._meta.db_table
+    counted, past, renewed = {}, [], False
+    with dbapi.serialized_writes(), transaction.atomic(savepoint=False):
+        cursor = dbapi.cursor()
+        try:
+            for chunk in chunks:
+                cursor.execute(
+                    dbapi.sql(
+                        f"INSERT INTO {table} (key, started_at, ends_at, count)"
+                        f" VALUES {', '.join(['(%s, %s, %s, %s)'] * len(chunk))}"
+                        f" ON CONFLICT (key) DO UPDATE SET count = CASE"
+                        f" WHEN {table}.started_at = excluded.started_at THEN {table}.count + excluded.count"
+                        f" ELSE excluded.count END,"
+                        f" started_at = excluded.started_at, ends_at = excluded.ends_at"
+                        f" RETURNING key, count"
+                    ),
+                    [
+                        value
+                        for digest in chunk
+                        for value in (digest, start_at, end_at, events[digests[digest]])
+                    ],
+                )
+                for digest, after in cursor.fetchall():
+                    parts = digests[digest]
+                    before = after - events[parts]
+                    counted[parts] = max(0, min(events[parts], limit.count - before))
+                    renewed = renewed or before == 0
+                    if after > limit.count:  # take back what was refused
+                        past.append((digest, before + counted[parts]))
+            for first in range(0, len(past), KEYS_PER_STATEMENT):
+                chunk = past[first : first + KEYS_PER_STATEMENT]
+                cursor.execute(
+                    dbapi.sql(
+                        f"UPDATE {table} SET count = v.column2"
+                        f" FROM (VALUES {', '.join(['(%s, %s)'] * len(chunk))}) AS v WHERE {table}.key = v.column1"
+                    ),
+                    [value for item in chunk for value in item],
+                )
+        finally:
+            cursor.close()
+    if renewed:
+        _prune(now)
+    return counted
 
 
 def forget_expired(now: datetime.datetime | None = None) -> int:

@@ -8,9 +8,10 @@ check is in the history.
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -142,6 +143,42 @@ def blocks_verification(finding: Finding) -> bool:
     return finding.severity == ERROR and finding.field in ("document", "qr")
 
 
+@dataclass(frozen=True)
+class Check:
+    """A query made ready for the look-up: what the history keeps as submitted, the findings so far
+    (the document's, then the query's), and the ``outcome`` already decided without a look-up
+    (``tampered`` for a forged QR payload, ``invalid`` for an error in the query or about the
+    document), or None: look the invoice up, and count the check against its daily limit."""
+
+    submitted: dict
+    findings: list[Finding]
+    outcome: str | None
+
+
+def prepare(
+    query: Query,
+    on: datetime.date,
+    document_findings: Sequence[Finding] = (),
+    document: dict | None = None,
+    signature: str | None = None,
+) -> Check:
+    """Validate ``query`` as of the day ``on`` and decide what needs no look-up (see :func:`verify`)."""
+    query_findings = validation.validate_query(query, on, settings.YANPIAO_MAX_INVOICE_AGE_YEARS)
+    findings = [*document_findings, *query_findings]
+    submitted = {**query.to_json(), "document": document} if document else query.to_json()
+    if signature == qr_signature.INVALID:
+        findings.append(SIGNATURE_INVALID)
+        return Check(submitted, findings, comparison.TAMPERED)
+    if has_errors(query_findings) or any(blocks_verification(f) for f in document_findings):
+        return Check(submitted, findings, comparison.INVALID)
+    return Check(submitted, findings, None)
+
+
+def actor_pk(actor) -> int | None:
+    """The id the history and the audit log file a check under: None for nobody or an anonymous user."""
+    return actor.pk if actor is not None and actor.is_authenticated else None
+
+
 def verify(
     query: Query,
     actor=None,
@@ -168,15 +205,9 @@ def verify(
     fields are known to be altered, and a look-up could only reveal someone's invoice to a forger.
     """
     on = on or timezone.localdate()
-    query_findings = validation.validate_query(query, on, settings.YANPIAO_MAX_INVOICE_AGE_YEARS)
-    findings = [*document_findings, *query_findings]
-    blocked = has_errors(query_findings) or any(blocks_verification(f) for f in document_findings)
-    submitted = {**query.to_json(), "document": document} if document else query.to_json()
-    registered, outcome, differences = None, comparison.INVALID, ()
-    if signature == qr_signature.INVALID:
-        findings.append(SIGNATURE_INVALID)
-        outcome = comparison.TAMPERED
-    elif not blocked:
+    check = prepare(query, on, document_findings, document, signature)
+    registered, outcome, differences = None, check.outcome, ()
+    if outcome is None:
         # Looked up before the check is counted, outside the write turn; a check refused below
         # never shows what was found.
         registered = lookup.find(InvoiceKey(query.code, query.number))
@@ -186,26 +217,30 @@ def verify(
             result = comparison.compare(query, registered.invoice)
             outcome, differences = result.outcome, result.differences
     verification_id, checked_at = uuid.uuid4(), timezone.now()
-    actor_id = actor.pk if actor is not None and actor.is_authenticated else None
-    row = (
-        verification_id,
-        actor_id,
-        channel,
+    actor_id = actor_pk(actor)
+    row = history_values(
         checked_at,
-        _at_rest(submitted),
-        outcome,
-        [_difference_at_rest(d) for d in differences],
-        [_finding_at_rest(f) for f in findings],
-        registered.id if registered else None,
-        _invoice_type(query, registered, outcome),
+        [
+            (
+                verification_id,
+                actor_id,
+                channel,
+                check.submitted,
+                outcome,
+                differences,
+                check.findings,
+                registered.id if registered else None,
+                invoice_type(query, registered.invoice.type if registered else None, outcome),
+            )
+        ],
     )
     # One short write transaction: the counting (a refused check rolls it back and is neither
     # counted nor recorded), the history row and its audit entry.
     with dbapi.serialized_writes(), transaction.atomic():
         throttling.count_check(actor, client)
-        if signature != qr_signature.INVALID and not blocked:
+        if check.outcome is None:
             throttling.count_invoice_check(query, actor, client)
-        _record(*row)
+        insert_history(row)
         audit.record(
             audit.Action.VERIFICATION_CREATE,
             actor_id,
@@ -216,11 +251,11 @@ def verify(
     return Result(
         verification_id=verification_id,
         outcome=outcome,
-        submitted=submitted,
+        submitted=check.submitted,
         checked_at=checked_at,
         channel=channel,
         differences=differences,
-        findings=findings,
+        findings=check.findings,
         invoice=revealed,
         status_history=registry.status_history(registered.id)
         if revealed and revealed.status != "normal"
@@ -229,8 +264,17 @@ def verify(
     )
 
 
+@functools.cache
+def _secret(name: str) -> bool:
+    """Whether the submitted field ``name`` is declared personal data or a secret (asked per row
+    of a batch: the names are few)."""
+    return bool(mask_of(name))
+
+
 def _at_rest(submitted: dict) -> dict:
-    return {name: mask_invoice_field(name, value) for name, value in submitted.items()}
+    return {
+        name: mask_invoice_field(name, value) if _secret(name) else value for name, value in submitted.items()
+    }
 
 
 def _finding_at_rest(finding: Finding) -> dict:
@@ -258,47 +302,62 @@ HISTORY_COLUMNS = (
 )  # fmt: skip
 
 
-def _invoice_type(query: Query, registered, outcome: str) -> str:
+def invoice_type(query: Query, registered_type: str | None, outcome: str) -> str:
     """The type the history files the check under: as given or inferred from the code and number
     (``Query.type_code``); for a 数电票 typed without its type (31 and 32 look alike), the
-    registered invoice's, but only when the outcome reveals that invoice anyway.  A type that is
-    no type code (an ``invalid`` check may carry anything) is filed as ""."""
+    registered invoice's (``registered_type``), but only when the outcome reveals that invoice
+    anyway.  A type that is no type code (an ``invalid`` check may carry anything) is filed as ""."""
     if query.type_code in NAMES:
         return query.type_code
-    return registered.invoice.type if registered and outcome in comparison.REVEALING else ""
+    return registered_type if registered_type and outcome in comparison.REVEALING else ""
 
 
-def _record(
-    public_id,
-    actor_id,
-    channel,
-    created_at,
-    submitted,
-    outcome,
-    differences,
-    findings,
-    invoice_id,
-    invoice_type,
-):
-    """Insert the history row as the ORM would store it, without its per-row cost (the hot path)."""
+def history_values(created_at: datetime.datetime, checks: Iterable[tuple]) -> list[tuple]:
+    """History rows (:data:`HISTORY_COLUMNS`) as the driver takes them, as the ORM would store them,
+    each check made at ``created_at``.
+
+    A check is ``(public_id, actor_id, channel, submitted, outcome, differences, findings,
+    invoice_id, invoice_type)`` as the verification found it: the submitted fields, the
+    differences and the findings are masked at rest here.  Called before the write transaction,
+    so that the write turn holds only the insert.
+    """
     ops = connection.ops
-    params = (
-        public_id if connection.features.has_native_uuid_field else public_id.hex,
-        actor_id,
-        channel,
-        ops.adapt_datetimefield_value(created_at),
-        ops.adapt_json_value(submitted, None),
-        outcome,
-        ops.adapt_json_value(differences, None),
-        ops.adapt_json_value(findings, None),
-        invoice_id,
-        invoice_type,
-    )
-    table = Verification._meta.db_table
-    sql = f"INSERT INTO {table} ({', '.join(HISTORY_COLUMNS)}) VALUES ({', '.join(['%s'] * len(params))})"
+    native_uuid = connection.features.has_native_uuid_field
+    at = ops.adapt_datetimefield_value(created_at)
+    dump = ops.adapt_json_value
+    none = dump([], None)  # no differences, no findings: most checks of a batch
+    return [
+        (
+            public_id if native_uuid else public_id.hex,
+            actor_id,
+            channel,
+            at,
+            dump(_at_rest(submitted), None),
+            outcome,
+            dump([_difference_at_rest(d) for d in differences], None) if differences else none,
+            dump([_finding_at_rest(f) for f in findings], None) if findings else none,
+            invoice_id,
+            type_code,
+        )
+        for public_id, actor_id, channel, submitted, outcome, differences, findings, invoice_id, type_code in checks
+    ]
+
+
+HISTORY_SQL = (
+    f"INSERT INTO {Verification._meta.db_table} ({', '.join(HISTORY_COLUMNS)})"
+    f" VALUES ({', '.join(['%s'] * len(HISTORY_COLUMNS))})"
+)
+
+
+def insert_history(rows: Sequence[tuple]) -> None:
+    """Insert rows of :func:`history_values` without the ORM's per-row cost (the hot path): one
+    statement, or one ``executemany`` for many."""
     cursor = dbapi.cursor()
     try:
-        cursor.execute(dbapi.sql(sql), params)
+        if len(rows) == 1:
+            cursor.execute(dbapi.sql(HISTORY_SQL), rows[0])
+        else:
+            cursor.executemany(dbapi.sql(HISTORY_SQL), rows)
     finally:
         cursor.close()
 
