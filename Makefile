@@ -21,9 +21,12 @@ $(STAMP): requirements.lock pyproject.toml
 messages: $(STAMP)
 	$(BIN)/python -m yanpiao.translations
 
-## run: migrate, fill a demo registry when it is empty, serve http://$(HOST):$(PORT)/
+## run: migrate, fill a demo registry when it is empty, serve http://$(HOST):$(PORT)/ with a
+## worker beside it for the batches (Ctrl-C stops both)
 run: $(STAMP) messages
 	$(BIN)/yanpiao demo --invoices $(DEMO_INVOICES) --end-date $(DEMO_END_DATE) --if-empty
+	$(BIN)/yanpiao worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; trap 'exit 130' INT TERM; \
 	$(BIN)/yanpiao serve --host $(HOST) --port $(PORT)
 
 ## test: lint, migration check and the whole test suite (DATABASE_URL picks PostgreSQL)

@@ -194,6 +194,11 @@ STATIC_ROOT = HOME / "static"
 # Background tasks (batches) through Django's tasks API: the database backend by default, so a
 # worker needs nothing but the database (`yanpiao worker`).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "batches"]}}
+# The largest batch file one may upload (bytes); uploads past Django's memory limit go to a temporary file.
+YANPIAO_BATCH_MAX_BYTES = config.integer("YANPIAO_BATCH_MAX_BYTES", 200 * 1024**2, minimum=1)
+# Rows per chunk of a batch, and how long a worker's claim on a chunk holds before another may take it.
+YANPIAO_BATCH_CHUNK_ROWS = config.integer("YANPIAO_BATCH_CHUNK_ROWS", 2000, minimum=1)
+YANPIAO_BATCH_LEASE_SECONDS = config.integer("YANPIAO_BATCH_LEASE_SECONDS", 600, minimum=1)
 
 # Verification: how many years back the registry answers (the national platform: 5).
 YANPIAO_MAX_INVOICE_AGE_YEARS = config.integer("YANPIAO_MAX_INVOICE_AGE_YEARS", 5, minimum=1)

@@ -27,7 +27,9 @@ class BatchRefused(Exception):
         self.message = message
 
 
-@dataclass(frozen=True)
+# Not frozen: a frozen dataclass sets each field through object.__setattr__, a microsecond a row,
+# a third of what reading a large CSV may spend on a row.  Rows are read-only all the same.
+@dataclass(slots=True)
 class InputRow:
     """One invoice to verify.
 
@@ -37,7 +39,10 @@ class InputRow:
     leading zeros; a field the input lacks is ""), ``source`` where it came from (the sheet row
     or the ZIP member's name).  A row read from a document also carries what reading it found:
     ``document_findings`` (:class:`~yanpiao.fapiao.findings.Finding`), ``document`` (format and
-    digest, as the history keeps it) and the QR payload's ``signature`` status.
+    digest, as the history keeps it), the QR payload's ``signature`` status and the ``content``
+    read (invoice JSON without what OCR read: :meth:`~yanpiao.intake.candidate.Candidate.content`),
+    which verification compares with the registered invoice once the key matches
+    (``Query.from_fields(content=row.content, **row.fields)``); a table row has none.
     """
 
     number: int
@@ -46,3 +51,4 @@ class InputRow:
     document_findings: tuple[Any, ...] = field(default=())
     document: dict | None = None
     signature: str | None = None
+    content: dict[str, Any] | None = None

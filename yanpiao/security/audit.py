@@ -108,12 +108,17 @@ class Action(StrEnum):
     REGISTRY_IMPORT = "registry.import"
     REGISTRY_EXPORT = "registry.export"
     VERIFICATION_CREATE = "verification.create"
+    VERIFICATION_CREATE_BULK = "verification.create_bulk"  # one call of set-wise verification (a batch chunk)
     HISTORY_EXPORT = "history.export"  # a verification history was exported (filters, format, rows)
     KEYS_ROTATE = "keys.rotate"
     CERTIFICATE_ISSUE = "certificate.issue"  # a signed verification certificate was issued
     CERTIFICATE_KEY_ROTATE = "certificate.key_rotate"  # a new key signs certificates from now on
     FEEDBACK_RATE = "feedback.rate"  # a verifier rated a result (the comment is not in the log)
     FEEDBACK_REPORT = "feedback.report"  # a verifier reported an invoice as suspicious
+    BATCH_CREATE = "batch.create"  # a batch was read into chunks and queued (format, size, sha256, rows)
+    BATCH_CANCEL = "batch.cancel"
+    BATCH_RETRY = "batch.retry"  # a failed or cancelled batch's undone chunks were queued again
+    BATCH_RESULT = "batch.result"  # a batch's result file was written (format, rows)
     AUDIT_TRIGGER_RESTORE = "audit.trigger_restore"  # migrate found a trigger of the log missing or off
     AUDIT_RESEAL = "audit.reseal"  # an operator accepted the checkpoint file as it is now
 
