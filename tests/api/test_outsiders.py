@@ -10,23 +10,30 @@ from tests.factories import key_query
 from yanpiao.accounts import organisations, tokens
 from yanpiao.accounts.models import Role
 from yanpiao.api.main import api as ninja_api
+from yanpiao.batches import services as batches
 from yanpiao.verification import services as verification
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def owned(register, make_user):
-    """The ids an owner holds: a check, an issued invoice, a token."""
+def owned(register, make_user, tmp_path):
+    """The ids an owner holds: a check, an issued invoice, a token, a batch."""
     seller = organisations.create_organisation(factories.SELLER.name, factories.SELLER.tax_id)
     owner = make_user(Role.ISSUER, organisation=seller)
     invoice = register(type="01")
     result = verification.verify(key_query(invoice), actor=owner)
     token, _ = tokens.create_token(owner, "owner's app", ["verify"])
+    table = tmp_path / "batch.csv"
+    table.write_text(
+        f"发票代码,发票号码,开票日期,金额\n{invoice.code},{invoice.number},{invoice.issue_date},{invoice.amount}\n"
+    )
+    batch = batches.create(owner, table, "batch.csv")
     return {
         "verification_id": str(result.verification_id),
         "key": f"{invoice.code}-{invoice.number}",
         "token_id": str(token.pk),
+        "batch_id": str(batch.public_id),
     }
 
 
@@ -37,6 +44,10 @@ ID_TAKING = {
     ("get", "/api/v1/certificates/{verification_id}"): None,
     ("post", "/api/v1/invoices/{key}/void"): {"reason": "开错了"},
     ("post", "/api/v1/tokens/{token_id}/revoke"): None,
+    ("get", "/api/v1/batches/{batch_id}"): None,
+    ("get", "/api/v1/batches/{batch_id}/result"): None,
+    ("post", "/api/v1/batches/{batch_id}/cancel"): None,
+    ("post", "/api/v1/batches/{batch_id}/retry"): None,
 }
 
 
@@ -54,8 +65,13 @@ def test_an_outsider_gets_404_for_someone_elses_id_as_for_none(
     method, template = operation
     stranger = organisations.create_organisation("别家公司", factories.tax_id(77))
     outsider = make_user(outsider_role, organisation=stranger)
-    scopes = ["verify", "history:read", "issue", "account"]
-    missing = {"verification_id": str(uuid.uuid4()), "key": "1100251130-99999999", "token_id": "999999"}
+    scopes = ["verify", "history:read", "issue", "account", "batch"]
+    missing = {
+        "verification_id": str(uuid.uuid4()),
+        "key": "1100251130-99999999",
+        "token_id": "999999",
+        "batch_id": str(uuid.uuid4()),
+    }
     for ids in (owned, missing):
         path = template.format(**ids)
         if method == "get":

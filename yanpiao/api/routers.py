@@ -9,6 +9,7 @@ invoices = Router(tags=["invoices 开票 (issuers)"])
 auth = Router(tags=["auth 账户"])
 tokens = Router(tags=["tokens 令牌"])
 health = Router(tags=["health 状态"])
+batches = Router(tags=["batches 批量"])
 
 # Where each router is mounted under /api/v1.
 MOUNTS = {
@@ -17,5 +18,6 @@ MOUNTS = {
     "/invoices": invoices,
     "/auth": auth,
     "/tokens": tokens,
+    "/batches": batches,
     "": health,
 }
