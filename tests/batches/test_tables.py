@@ -301,3 +301,14 @@ def test_the_csv_encoding_is_decided_over_the_whole_file(tmp_path):
     path.write_bytes(text.encode("gbk"))
     assert tables.text_encoding(path) == "gb18030"
     assert codecs.lookup(tables.text_encoding(path)).name == "gb18030"
+
+
+def test_a_workbook_is_read_by_its_content_whatever_its_name_says(tmp_path):
+    """An XLSX saved as 清单.xls (or a temporary upload file named so) reads as the XLSX it is."""
+    written = write_xlsx(
+        tmp_path / "清单.xlsx",
+        ("Sheet1", [["发票号码", "开票日期", "价税合计"], ["24112000000244272518", "2024-10-05", "5347.85"]]),
+    )
+    misnamed = written.rename(tmp_path / "清单.xls")
+    [row] = read_rows(misnamed, "清单.xls")
+    assert row.fields["number"] == "24112000000244272518" and row.fields["total"] == "5347.85"

@@ -184,7 +184,10 @@ def workbook_rows(path: Path, format: str) -> Iterator[InputRow]:
     if format == "xlsx":
         archives.check_unpacked(path, MAX_WORKBOOK_UNPACKED)
     try:
-        workbook = CalamineWorkbook.from_path(path)
+        # By its content: from_path would go by the name's extension (an upload's temporary file
+        # keeps the name the user gave, and an XLSX saved as .xls is common).
+        with path.open("rb") as stream:
+            workbook = CalamineWorkbook.from_filelike(stream)
     except PasswordError:
         raise BatchRefused(
             "unreadable", "工作簿有密码保护。The workbook is password-protected: save it without a password"
