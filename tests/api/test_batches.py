@@ -12,25 +12,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import load_workbook
 
 from tests import factories
+from tests.support.uploads import NOT_REGISTERED, csv_file
 from yanpiao.accounts.models import Role
 from yanpiao.batches import chunks, services
 from yanpiao.batches.models import Batch
 
 pytestmark = pytest.mark.django_db
-
-HEADER = ("type", "code", "number", "issue_date", "amount", "check_code", "total")
-NOT_REGISTERED = {"number": "26112000000099999999", "issue_date": "2025-03-07", "total": "10.00"}
-
-
-def csv_file(rows, name="三月发票.csv") -> SimpleUploadedFile:
-    """A CSV upload with a row per query (a ``Query`` or a dict of fields)."""
-    text = io.StringIO()
-    writer = csv.writer(text)
-    writer.writerow(HEADER)
-    for row in rows:
-        fields = row if isinstance(row, dict) else row.to_json()
-        writer.writerow([fields.get(name, "") for name in HEADER])
-    return SimpleUploadedFile(name, text.getvalue().encode(), "text/csv")
 
 
 @pytest.fixture
