@@ -27,9 +27,9 @@ from typing import IO
 
 from django.utils import timezone
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import BarChart, Reference
 
+from yanpiao import spreadsheets
 from yanpiao.access.masking import mask
 from yanpiao.batches import chunks
 from yanpiao.batches.models import Batch
@@ -68,7 +68,6 @@ OUTCOME = HEADER.index("outcome")
 NOT_VERIFIED = "not_verified"  # the summary's name for rows the batch did not verify
 XLSX_ROWS_PER_SHEET = 1_000_000
 CSV_ROWS_PER_PIECE = 500
-FORMULA_START = frozenset("=+-@\t\r")  # first characters a spreadsheet reads as a formula
 
 
 def filename(batch: Batch, file_format: str) -> str:
@@ -122,9 +121,7 @@ def write_csv(batch: Batch, stream: IO[bytes]) -> int:
         for row in rows(batch):
             row = list(row)
             for index in _TYPED:
-                value = row[index]
-                if value and value[0] in FORMULA_START:
-                    row[index] = "'" + value
+                row[index] = spreadsheets.csv_text(row[index] or "")
             writer.writerow(row)
             count += 1
         text.flush()
@@ -140,7 +137,7 @@ def write_xlsx(batch: Batch, stream: IO[bytes]) -> int:
     for row in rows(batch):
         if count % XLSX_ROWS_PER_SHEET == 0:
             sheet = _rows_sheet(workbook, count // XLSX_ROWS_PER_SHEET)
-        sheet.append([xlsx_value(sheet, value) for value in row])
+        sheet.append([spreadsheets.xlsx_value(sheet, value) for value in row])
         outcomes[row[OUTCOME] or NOT_VERIFIED] += 1
         count += 1
     if sheet is None:
@@ -169,7 +166,7 @@ def _summary(sheet, batch: Batch, outcomes: Counter, count: int) -> None:
         ("rows", count),
         ("duplicates", batch.duplicates),
         ("status", batch.status),
-        ("file", xlsx_value(sheet, batch.name)),
+        ("file", spreadsheets.xlsx_value(sheet, batch.name)),
         ("batch", str(batch.public_id)),
     ):
         sheet.append([label, value])
@@ -179,11 +176,3 @@ def _summary(sheet, batch: Batch, outcomes: Counter, count: int) -> None:
     chart.add_data(Reference(sheet, min_col=2, min_row=1, max_row=1 + len(names)), titles_from_data=True)
     chart.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=1 + len(names)))
     sheet.add_chart(chart, "E2")
-
-
-def xlsx_value(sheet, value):
-    if isinstance(value, str) and value.startswith("="):
-        cell = WriteOnlyCell(sheet, value)
-        cell.data_type = "s"  # text, never a formula
-        return cell
-    return value

@@ -32,8 +32,8 @@ from typing import IO, Any
 from django.http import FileResponse, HttpResponseBase, StreamingHttpResponse
 from django.utils import timezone
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 
+from yanpiao import spreadsheets
 from yanpiao.access import disclosure
 from yanpiao.access.visibility import in_own_history, is_staff
 from yanpiao.accounts.models import User
@@ -54,7 +54,6 @@ CHUNK_SIZE = 2000  # rows fetched at a time
 CSV_ROWS_PER_PIECE = 200  # rows per piece of text the CSV generator yields
 XLSX_ROWS_PER_SHEET = 1_000_000  # a sheet holds 1,048,576 rows: more go on the next sheet
 CACHED = 4096  # decrypted sellers and shown actors kept while exporting (bounded)
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 # The columns, in order: (name, 中文 label).  The header row gives the names.
 COLUMNS = (
@@ -225,11 +224,7 @@ def _new_sheet(workbook: Workbook, number: int):
 def _xlsx_value(sheet, value):
     if isinstance(value, datetime.datetime):
         return timezone.localtime(value).replace(tzinfo=None)  # Excel knows no time zones
-    if isinstance(value, str) and value.startswith("="):
-        cell = WriteOnlyCell(sheet, value)
-        cell.data_type = "s"  # text, never a formula
-        return cell
-    return value
+    return spreadsheets.xlsx_value(sheet, value)
 
 
 def _csv_text(value) -> str:
@@ -239,8 +234,7 @@ def _csv_text(value) -> str:
         return timezone.localtime(value).isoformat()
     if isinstance(value, Decimal):
         return format(value, "f")
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+    return spreadsheets.csv_text(str(value))
 
 
 # --- one row, as the viewer may see it ---------------------------------------------------------
