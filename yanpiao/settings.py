@@ -192,8 +192,17 @@ STATIC_URL = "static/"
 STATIC_ROOT = HOME / "static"
 
 # Background tasks (batches) through Django's tasks API: the database backend by default, so a
-# worker needs nothing but the database (`yanpiao worker`).
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "batches"]}}
+# worker needs nothing but the database (`yanpiao worker`); RQ on the Redis at YANPIAO_REDIS_URL
+# (redis://host:6379/0) when set.  The chunks of a batch are claimed in the database either way.
+_TASK_QUEUES = ["default", "batches"]
+YANPIAO_REDIS_URL = os.environ.get("YANPIAO_REDIS_URL", "").strip()
+if YANPIAO_REDIS_URL:
+    INSTALLED_APPS.append("django_rq")
+    # No time limit: a batch's task takes chunks until none is left (each chunk has its lease).
+    RQ_QUEUES = {name: {"URL": YANPIAO_REDIS_URL, "DEFAULT_TIMEOUT": -1} for name in _TASK_QUEUES}
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": _TASK_QUEUES}}
+else:
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": _TASK_QUEUES}}
 # The largest batch file one may upload (bytes); uploads past Django's memory limit go to a temporary file.
 YANPIAO_BATCH_MAX_BYTES = config.integer("YANPIAO_BATCH_MAX_BYTES", 200 * 1024**2, minimum=1)
 # Rows per chunk of a batch, and how long a worker's claim on a chunk holds before another may take it.

@@ -15,7 +15,9 @@ up by any other once their lease has run out.
 
 from __future__ import annotations
 
+from django.db import transaction
 from django_tasks import TaskResultStatus, task
+from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
 from yanpiao.batches import chunks
@@ -31,12 +33,18 @@ def process_batch(batch_id: int) -> int:
 
 
 def enqueue(batch_id: int) -> None:
-    """A task for the batch (in the caller's transaction: it is queued when the batch commits)."""
-    process_batch.enqueue(batch_id)
+    """A task for the batch, queued when the caller's transaction commits: in the database
+    backend the task's row is part of that transaction; an outside queue (Redis) gets the task
+    only once the batch is there for its worker to find."""
+    if isinstance(process_batch.get_backend(), DatabaseBackend):
+        process_batch.enqueue(batch_id)
+    else:
+        transaction.on_commit(lambda: process_batch.enqueue(batch_id))
 
 
 def waiting() -> set[int]:
-    """The batches with a task of theirs waiting to run."""
+    """The batches with a task of theirs waiting to run (in the database backend; with Redis it
+    knows of none, and a rescue may queue a task too many, which finds no chunk and ends)."""
     found = DBTaskResult.objects.filter(status=TaskResultStatus.READY, task_path=process_batch.module_path)
     return {args_kwargs["args"][0] for args_kwargs in found.values_list("args_kwargs", flat=True)}
 

@@ -1,8 +1,13 @@
-"""``yanpiao worker``: run the background tasks (batches), as django-tasks-db's ``db_worker``.
+"""``yanpiao worker``: run the background tasks (batches), as django-tasks-db's ``db_worker``, or
+as django-rq's ``rqworker`` when the tasks go through Redis (``YANPIAO_REDIS_URL``).
 
     yanpiao worker [--queue-name default,batches] [--interval 1] [--worker-id ID]
-    yanpiao worker --once          # the tasks waiting now, then exit
+    yanpiao worker --once          # the tasks waiting now, then exit (RQ: burst mode)
     yanpiao worker --batch ID      # that batch's chunks, here, until it has ended; no task needed
+
+Under RQ the worker runs its tasks in its own process, as the database worker does (RQ's
+``SimpleWorker``: no fork per task); ``--interval`` does not apply (RQ waits on Redis) and
+``--worker-id`` names the RQ worker.
 
 Beside running tasks, a worker looks for batches that nobody is working on — a worker was killed,
 its task stays ``RUNNING`` and its chunk claimed — and queues a task for each
@@ -20,9 +25,12 @@ import threading
 import time
 import uuid
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection
 from django_tasks_db.management.commands import db_worker
+from django_tasks_rq import RQBackend
+from rq import SimpleWorker
 
 from yanpiao.batches import chunks, tasks
 from yanpiao.batches.models import Batch
@@ -45,16 +53,31 @@ class Worker(db_worker.Worker):
         super().shutdown(signum, frame)
 
     def run(self) -> None:
-        _rescue()
-        if not self.batch:  # a worker that runs until stopped keeps looking
-            threading.Thread(target=self._keep_rescuing, daemon=True, name="batch-rescue").start()
+        _start_rescuing(keep_looking=not self.batch, running=lambda: self.running)
         super().run()
 
-    def _keep_rescuing(self) -> None:
-        while self.running:
-            time.sleep(rescue_interval())
-            _rescue()
-            connection.close()  # this thread's own connection
+
+class RQWorker(SimpleWorker):
+    """RQ's in-process worker, whose running task also stops after its chunk when asked to stop."""
+
+    def request_stop(self, signum, frame) -> None:
+        chunks.stopping.set()
+        super().request_stop(signum, frame)
+
+
+def _start_rescuing(keep_looking: bool, running) -> None:
+    """Look for abandoned batches now and, unless the worker stops when idle, every now and then
+    in a thread while ``running()``."""
+    _rescue()
+    if keep_looking:
+        threading.Thread(target=_keep_rescuing, args=(running,), daemon=True, name="batch-rescue").start()
+
+
+def _keep_rescuing(running) -> None:
+    while running():
+        time.sleep(rescue_interval())
+        _rescue()
+        connection.close()  # this thread's own connection
 
 
 def _rescue() -> None:
@@ -100,6 +123,9 @@ class Command(BaseCommand):
         if options["batch_id"]:
             self._work_on(options["batch_id"], worker_id)
             return
+        if isinstance(tasks.process_batch.get_backend(), RQBackend):
+            self._run_rq(options)
+            return
         worker = Worker(
             queue_names=options["queue_name"].split(","),
             interval=options["interval"],
@@ -112,6 +138,20 @@ class Command(BaseCommand):
         )
         worker.configure_signals()
         worker.run()
+
+    def _run_rq(self, options: dict) -> None:
+        _start_rescuing(keep_looking=not options["once"], running=lambda: not chunks.stopping.is_set())
+        call_command(
+            "rqworker",
+            *options["queue_name"].split(","),
+            worker_class=f"{__name__}.RQWorker",
+            job_class="django_tasks_rq.Job",
+            burst=options["once"],
+            name=options["worker_id"],
+            verbosity=options["verbosity"],
+            stdout=self.stdout,
+            stderr=self.stderr,
+        )
 
     def _work_on(self, public_id: str, worker_id: str) -> None:
         batch = Batch.objects.filter(public_id=_uuid(public_id)).first()
