@@ -151,6 +151,7 @@ FINDINGS = {
     "document.specimen": _("文件标有样票或测试字样，不是开具的发票。"),
     "document.railway_e_ticket": _("这是铁路电子客票，按数电普票查验：发票号码、开票日期和票价。"),
     "document.key_unreadable": _("未能读出发票的代码、号码、日期和金额。"),
+    "verification.invoice": _("这张发票今天的查验次数已达上限，未予查验。"),
     "qr.crc": _("二维码的校验值与其内容不符：可能被改动或输错，以登记的信息为准。"),
     "qr.blockchain": _("区块链发票：其二维码的签名在此不作检查。"),
     "qr.format": _("二维码无法识读。"),
