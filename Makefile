@@ -44,6 +44,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/demo.py
 	$(BIN)/python benchmarks/verification.py
 	$(BIN)/python benchmarks/import_export.py
+	$(BIN)/python benchmarks/batch.py
 
 ## lock: re-pin requirements.lock from requirements.in (needs uv)
 lock:
