@@ -29,7 +29,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -78,11 +77,6 @@ class _Row:
     differences: tuple[Difference, ...] = ()
     invoice_id: int | None = None
     registered_type: str | None = None
-
-
-def _limit() -> throttle.Limit:
-    # The limit of throttling.count_invoice_check, counted under the same keys.
-    return throttle.Limit("verification.invoice", settings.YANPIAO_CHECKS_PER_INVOICE_PER_DAY, throttling.DAY)
 
 
 def verify_many(
@@ -192,8 +186,8 @@ def _history(public_id: uuid.UUID, r: _Row, actor_id: int | None, channel: str) 
 def _over_limit(pending: list[_Row], actor) -> list[int]:
     """Count the rows that looked an invoice up against its daily limit for ``actor`` (inside the
     write transaction); the positions of those past it."""
-    who = throttling._who(actor, None)
-    limit = _limit()
+    who = throttling.who(actor, None)
+    limit = throttling.invoice_limit()  # counted under the same keys as count_invoice_check
     if who is None or limit.count <= 0:
         return []
     looked_up = [
@@ -213,7 +207,7 @@ def _over_limit(pending: list[_Row], actor) -> list[int]:
 
 def _refused(r: _Row) -> _Row:
     """A row past the daily limit: ``invalid`` with the reason, and nothing of what was found."""
-    limit = _limit()
+    limit = throttling.invoice_limit()
     finding = Finding(
         "verification.invoice",
         "number",

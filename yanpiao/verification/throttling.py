@@ -37,7 +37,8 @@ class TooManyChecks(Exception):
         return self.message
 
 
-def _who(actor, client: str | None) -> str | None:
+def who(actor, client: str | None) -> str | None:
+    """What a check is counted against: the account, else the client address; None for neither."""
     if actor is not None and getattr(actor, "is_authenticated", False):
         return f"account:{actor.pk}"
     if client:
@@ -52,28 +53,33 @@ def _refused(exceeded: throttle.Exceeded, what: str) -> TooManyChecks:
 
 def count_check(actor, client: str | None, now: datetime.datetime | None = None) -> None:
     """Count one check by this account or address against the anonymous limits."""
-    who = _who(actor, client)
-    if who is None or who.startswith("account:"):
+    counted = who(actor, client)
+    if counted is None or counted.startswith("account:"):
         return
     for limit in (
         throttle.Limit("verification.address.minute", settings.YANPIAO_ANONYMOUS_CHECKS_PER_MINUTE, MINUTE),
         throttle.Limit("verification.address.day", settings.YANPIAO_ANONYMOUS_CHECKS_PER_DAY, DAY),
     ):
         try:
-            throttle.hit(limit, who, now=now)
+            throttle.hit(limit, counted, now=now)
         except throttle.Exceeded as exceeded:
             raise _refused(exceeded, "查验过于频繁") from None
+
+
+def invoice_limit() -> throttle.Limit:
+    """Checks of one invoice per calendar day, per account or address (``verification.invoice``)."""
+    return throttle.Limit("verification.invoice", settings.YANPIAO_CHECKS_PER_INVOICE_PER_DAY, DAY)
 
 
 def count_invoice_check(
     query: Query, actor, client: str | None, now: datetime.datetime | None = None
 ) -> None:
     """Count one check of the invoice ``query`` names against its daily limit."""
-    who = _who(actor, client)
-    if who is None:
+    counted = who(actor, client)
+    if counted is None:
         return
-    limit = throttle.Limit("verification.invoice", settings.YANPIAO_CHECKS_PER_INVOICE_PER_DAY, DAY)
+    limit = invoice_limit()
     try:
-        throttle.hit(limit, who, normalize_text(query.code), normalize_text(query.number), now=now)
+        throttle.hit(limit, counted, normalize_text(query.code), normalize_text(query.number), now=now)
     except throttle.Exceeded as exceeded:
         raise _refused(exceeded, f"同一张发票每天最多查验 {limit.count} 次") from None
