@@ -29,7 +29,7 @@ from yanpiao.verification.models import Channel
 
 router = routers.verifications
 ERRORS = {400: Error, 401: Error, 403: Error, 413: Error, 429: Error}
-MAX_FILES = 10
+MAX_FILES = services.MAX_DOCUMENTS_PER_UPLOAD
 TEXT = {"max_length": 64}
 
 # Our field name → the aggregators' name for the same field.

@@ -35,7 +35,7 @@ from yanpiao.fapiao.findings import ERROR, Finding
 from yanpiao.intake import reader
 from yanpiao.intake.candidate import Candidate, Extraction
 from yanpiao.intake.limits import Limits, RefusedDocument
-from yanpiao.intake.safe import CHUNK, RATIO_FLOOR, ZIP_ERRORS, _declared_entry_count, _unsafe_path
+from yanpiao.intake.safe import CHUNK, RATIO_FLOOR, ZIP_ERRORS, declared_entry_count, unsafe_path
 from yanpiao.security import qr_signature
 from yanpiao.verification.services import intake_limits
 
@@ -99,7 +99,7 @@ def _opened(path: Path) -> zipfile.ZipFile:
     with open(path, "rb") as handle:
         size = handle.seek(0, 2)
         handle.seek(max(0, size - _TAIL))
-        declared = _declared_entry_count(handle.read())
+        declared = declared_entry_count(handle.read())
     if declared is not None and declared > MAX_MEMBERS:
         raise _too_many(declared)
     try:
@@ -212,7 +212,7 @@ def _rows(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], limits: Limi
 
 def _member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) -> bytes:
     """The member's bytes; :class:`RefusedDocument` for one that may not or cannot be read."""
-    if _unsafe_path(info.filename):
+    if unsafe_path(info.filename):
         raise RefusedDocument(
             "unsafe",
             "文件名指向压缩包之外。The name points outside the archive (absolute path, drive "

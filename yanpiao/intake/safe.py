@@ -123,14 +123,14 @@ class SafeZip:
         return data
 
 
-def _unsafe_path(name: str) -> bool:
+def unsafe_path(name: str) -> bool:
     parts = name.split("/")
     return name.startswith("/") or "\\" in name or "\x00" in name or bool(_DRIVE.match(name)) or ".." in parts
 
 
 def _check_entry(info: zipfile.ZipInfo, limits: Limits) -> None:
     name = info.filename
-    if _unsafe_path(name):
+    if unsafe_path(name):
         raise RefusedDocument(
             "unsafe",
             f"the archive entry {name!r} points outside the archive (absolute path, drive letter, "
@@ -149,7 +149,7 @@ def _check_entry(info: zipfile.ZipInfo, limits: Limits) -> None:
         )
 
 
-def _declared_entry_count(data: bytes) -> int | None:
+def declared_entry_count(data: bytes) -> int | None:
     """The entry count of the end-of-central-directory record, read before zipfile parses every entry."""
     end = data.rfind(b"PK\x05\x06", max(0, len(data) - 65_557))
     if end < 0 or end + 22 > len(data):
@@ -165,7 +165,7 @@ def _too_many(count: int, limits: Limits) -> RefusedDocument:
 
 def open_zip(data: bytes, limits: Limits = DEFAULT) -> SafeZip:
     """Open a ZIP archive whose directory is within the limits; raises :class:`RefusedDocument`."""
-    count = _declared_entry_count(data)
+    count = declared_entry_count(data)
     if count is not None and count > limits.max_zip_entries:
         raise _too_many(count, limits)
     try:
@@ -284,4 +284,14 @@ def local_name(tag: str) -> str:
     return tag.rpartition("}")[2].rpartition(":")[2]
 
 
-__all__ = ["CHUNK", "RATIO_FLOOR", "SafeZip", "local_name", "open_zip", "parse_xml"]
+__all__ = [
+    "CHUNK",
+    "RATIO_FLOOR",
+    "ZIP_ERRORS",
+    "SafeZip",
+    "declared_entry_count",
+    "local_name",
+    "open_zip",
+    "parse_xml",
+    "unsafe_path",
+]

@@ -383,6 +383,10 @@ class DocumentResult:
         }
 
 
+# Documents one request may upload (the web's upload page, the API's /verifications/files).
+MAX_DOCUMENTS_PER_UPLOAD = 10
+
+
 def intake_limits() -> Limits:
     """The limits against hostile files and the budget of work of one read, as configured
     (``YANPIAO_INTAKE_LIMITS``: fields of ``Limits`` by name), the other fields at their defaults."""

@@ -31,7 +31,7 @@ from yanpiao.verification.throttling import TooManyChecks
 from yanpiao.web import labels
 from yanpiao.web.errors import error_page
 
-MAX_FILES = 10
+MAX_FILES = services.MAX_DOCUMENTS_PER_UPLOAD
 NAME_LENGTH = 200
 ACCEPT = ".pdf,.ofd,.xml,.jpg,.jpeg,.png,.txt"
 PAYLOAD_LENGTH = 512
