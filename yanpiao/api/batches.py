@@ -9,19 +9,14 @@ not exist.
 
 The uploaded file is never read into memory here: Django keeps an upload larger than
 ``FILE_UPLOAD_MAX_MEMORY_SIZE`` (2.5 MB) in a temporary file as it arrives, and the batch is read
-from that file; a smaller one is written to a temporary file first.
+from that file; a smaller one is written to a temporary file first (``services.create_from_upload``).
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime
-import tempfile
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from ninja import File, Query, Schema, Status
@@ -106,20 +101,6 @@ def answer(request, batch: Batch) -> dict:
     }
 
 
-@contextlib.contextmanager
-def on_disk(upload: UploadedFile) -> Iterator[Path]:
-    """Where the uploaded file is on disk: Django's temporary file for a big upload; a small one,
-    which Django keeps in memory, is written to a temporary file first (gone after the block)."""
-    if hasattr(upload, "temporary_file_path"):
-        yield Path(upload.temporary_file_path())
-        return
-    with tempfile.NamedTemporaryFile(prefix="yanpiao-batch-") as copy:
-        for piece in upload.chunks():
-            copy.write(piece)
-        copy.flush()
-        yield Path(copy.name)
-
-
 def refused(refusal: BatchRefused) -> ApiError:
     """400: the file cannot be a batch; ``code`` names why (``batch_missing_columns`` …)."""
     return ApiError(400, f"batch_{refusal.reason}", refusal.message, {"file": refusal.message})
@@ -130,15 +111,8 @@ def create_batch(request, file: File[UploadedFile]):
     """Queue a file of invoices to verify: a table (CSV, XLSX, XLS, JSON Lines) with a column per
     key field, or a ZIP of invoice documents.  Answers at once; the workers verify it."""
     caller = _caller(request)
-    limit = settings.YANPIAO_BATCH_MAX_BYTES
     try:
-        if file.size > limit:
-            raise BatchRefused(
-                "too_large",
-                f"文件超过 {limit:,} 字节的上限。The file is larger than the limit of {limit:,} bytes.",
-            )
-        with on_disk(file) as path:
-            batch = services.create(caller.user, path, file.name or "")
+        batch = services.create_from_upload(caller.user, file)
     except BatchRefused as refusal:
         raise refused(refusal) from None
     return Status(201, answer(request, batch))

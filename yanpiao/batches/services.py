@@ -26,6 +26,7 @@ import uuid
 from pathlib import Path
 from typing import IO
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
@@ -92,6 +93,26 @@ def create(user, path, name: str = "") -> Batch:
         )
         tasks.enqueue(batch.pk)
     return batch
+
+
+def create_from_upload(user, upload) -> Batch:
+    """A new batch from an uploaded file (Django's ``UploadedFile``) as every channel receives it:
+    refused as ``too_large`` past ``YANPIAO_BATCH_MAX_BYTES``, read from where it lies on disk (a
+    small upload that Django kept in memory is written to a temporary file first)."""
+    limit = settings.YANPIAO_BATCH_MAX_BYTES
+    if upload.size > limit:
+        raise BatchRefused(
+            "too_large",
+            f"文件超过 {limit:,} 字节的上限。The file is larger than the limit of {limit:,} bytes.",
+        )
+    name = upload.name or ""
+    if hasattr(upload, "temporary_file_path"):
+        return create(user, upload.temporary_file_path(), name)
+    with tempfile.NamedTemporaryFile(prefix="yanpiao-batch-") as copy:
+        for piece in upload.chunks():
+            copy.write(piece)
+        copy.flush()
+        return create(user, copy.name, name)
 
 
 def _digest(path: Path) -> tuple[int, str]:

@@ -115,7 +115,7 @@ def _batches(request):
     if form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            batch = services.create(request.user, upload.temporary_file_path(), upload.name or "")
+            batch = services.create_from_upload(request.user, upload)
         except BatchRefused as refused:
             form.add_error("file", refusal(refused.reason))
         else:
