@@ -80,7 +80,7 @@ def _caller(request) -> Caller:
 
 def answer(request, batch: Batch) -> dict:
     """The batch as every endpoint answers it: its progress now, and where its result is."""
-    progress = services.progress(batch)
+    progress = services.progress(batch, reload=False)  # every caller has just read it
     result_url = None
     if batch.finished:
         result_url = request.build_absolute_uri(reverse("api:batch_result", args=[batch.public_id]))

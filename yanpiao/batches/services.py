@@ -158,10 +158,12 @@ def _check_may_change(user, batch: Batch) -> None:
 # --- following and changing ----------------------------------------------------------------------
 
 
-def progress(batch: Batch) -> dict:
+def progress(batch: Batch, *, reload: bool = True) -> dict:
     """Where the batch is now: ``status``, ``total`` and ``processed`` rows, verifications by
-    ``outcome`` so far, ``duplicates``, and the ``error`` of a failed one."""
-    batch.refresh_from_db(fields=["status", "total", "processed", "counts", "duplicates", "error"])
+    ``outcome`` so far, ``duplicates``, and the ``error`` of a failed one.  ``reload=False`` for a
+    batch the caller has just read (a page of them: no query per batch)."""
+    if reload:
+        batch.refresh_from_db(fields=["status", "total", "processed", "counts", "duplicates", "error"])
     return {
         "status": batch.status,
         "total": batch.total,

@@ -132,7 +132,7 @@ def _list(request, form: BatchForm, status: int = 200):
     context = {
         "form": form,
         "staff": is_staff(request.user),
-        "rows": [(batch, services.progress(batch)) for batch in found.items],
+        "rows": [(batch, services.progress(batch, reload=False)) for batch in found.items],
         "first_url": reverse("web:batches") if cursor else None,
         "next_url": f"{reverse('web:batches')}?{urlencode({'cursor': found.next_cursor})}"
         if found.next_cursor
@@ -148,7 +148,7 @@ def _context(request, public_id) -> dict:
     batch = services.batch_for(request.user, public_id)
     return {
         "batch": batch,
-        "state": services.progress(batch),
+        "state": services.progress(batch, reload=False),
         "format_name": FORMATS.get(batch.format, batch.format),
     }
 
