@@ -100,6 +100,11 @@ class UserManager(BaseUserManager):
         except self.model.DoesNotExist:
             return None
 
+    def active_by_login(self, login: str) -> User | None:
+        """The active account with this e-mail address or phone (as an operator types it: ``--as``)."""
+        user = self.find_by_login(login.strip())
+        return user if user is not None and user.is_active else None
+
 
 class User(EncryptedModel, AbstractBaseUser, PermissionsMixin):
     email = EncryptedTextField("e-mail address", blank=True, default="")

@@ -93,8 +93,8 @@ def _owner(login: str):
 
     if not login:
         return None
-    user = User.objects.find_by_login(login.strip())
-    if user is None or not user.is_active:
+    user = User.objects.active_by_login(login)
+    if user is None:
         raise CommandError(f"--as: no active account {login!r}", returncode=EXIT_REFUSED)
     return user
 

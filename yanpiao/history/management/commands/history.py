@@ -73,8 +73,8 @@ class Command(BaseCommand):
     def _viewer(self, login: str):
         if not login:
             return services.Operator()
-        user = User.objects.find_by_login(login.strip())
-        if user is None or not user.is_active:
+        user = User.objects.active_by_login(login)
+        if user is None:
             raise CommandError(f"no active account {login!r}", returncode=EXIT_USAGE)
         return user
 
