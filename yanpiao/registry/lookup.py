@@ -142,41 +142,47 @@ def find_stored(keys: Iterable[InvoiceKey], lock: bool = False) -> dict[InvoiceK
 @dataclass(frozen=True)
 class RegisteredKeys:
     """A registered invoice's key fields, status and row id: what the comparison of a query without
-    content needs (:func:`yanpiao.fapiao.compare.compare_keys`), and nothing of its parties."""
+    content needs (:func:`yanpiao.fapiao.compare.compare_keys`), and nothing of its parties.  The
+    校验码 stays sealed until a query asks for it (most types are verified by an amount)."""
 
     id: int
     type: str
     issue_date: datetime.date
     amount: Decimal
-    check_code: str
     total: Decimal
     status: str
+    sealed_check_code: str
+
+    @property
+    def check_code(self) -> str:
+        return decrypt(self.sealed_check_code, "registry_invoice", "check_code", self.id)
 
 
 _KEY_FIELDS = tuple(
     spec
     for spec in columns.INVOICE_FIELDS
-    if spec.name in ("type", "issue_date", "amount", "check_code", "total", "status")
+    if spec.name in ("type", "issue_date", "amount", "total", "status")
 )
 _read_key_fields = _reader(_KEY_FIELDS, "registry_invoice")
 
 
 def find_many(keys: Iterable[InvoiceKey]) -> dict[InvoiceKey, RegisteredKeys]:
-    """The key fields of the registered invoices among ``keys`` (the 校验码 decrypted), one
-    statement per KEYS_PER_QUERY keys, joined as :func:`find_stored` joins them (in key order,
-    which reads the index in order: a fifth faster on SQLite than the keys as they come)."""
+    """The key fields of the registered invoices among ``keys``, one statement per KEYS_PER_QUERY
+    keys, joined as :func:`find_stored` joins them (in key order, which reads the index in order:
+    a fifth faster on SQLite than the keys as they come)."""
 
     def query(chunk: list[InvoiceKey]) -> tuple[str, list]:
         sql = (
-            f"SELECT i.id, i.code, i.number, {', '.join(f'i.{spec.name}' for spec in _KEY_FIELDS)}"
+            f"SELECT i.id, i.code, i.number, {', '.join(f'i.{spec.name}' for spec in _KEY_FIELDS)},"
+            " i.check_code"
             f" FROM (VALUES {', '.join(['(%s, %s)'] * len(chunk))}) AS k"
             " JOIN registry_invoice i ON i.code = k.column1 AND i.number = k.column2"
         )
         return sql, [part for key in chunk for part in key]
 
     return {
-        InvoiceKey(code, number): RegisteredKeys(pk, **_read_key_fields(values, pk))
-        for pk, code, number, *values in _rows_in_chunks(sorted(set(keys)), query)
+        InvoiceKey(code, number): RegisteredKeys(pk, **_read_key_fields(values, pk), sealed_check_code=sealed)
+        for pk, code, number, *values, sealed in _rows_in_chunks(sorted(set(keys)), query)
     }
 
 

@@ -40,7 +40,7 @@ from yanpiao.fapiao.invoice import InvoiceKey
 from yanpiao.registry import lookup
 from yanpiao.security import audit, throttle
 from yanpiao.verification import services, throttling
-from yanpiao.verification.models import Channel, Verification
+from yanpiao.verification.models import Channel, Verification, new_public_id
 
 
 class Row(Protocol):
@@ -105,7 +105,7 @@ def verify_many(
         pending.append(_Row(query, check, check.outcome))
     _look_up(pending)
     actor_id = services.actor_pk(actor)
-    ids = [uuid.uuid4() for _ in pending]
+    ids = [new_public_id() for _ in pending]
     checked_at = timezone.now()
     values = services.history_values(
         checked_at, (_history(i, r, actor_id, channel) for i, r in zip(ids, pending, strict=True))

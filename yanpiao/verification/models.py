@@ -5,6 +5,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from uuid_utils.compat import uuid7
 
 from yanpiao.fapiao.compare import OUTCOMES
 
@@ -18,8 +19,16 @@ class Channel(models.TextChoices):
     BATCH = "batch", "批量"
 
 
+def new_public_id() -> uuid.UUID:
+    """A check's public id: a UUIDv7, time-ordered with 74 random bits.  Ordered ids land at the end
+    of the unique index instead of on a random page of it: a batch of a million checks writes a few
+    index pages per commit, not one per row.  The id tells when the check was made, which its
+    ``created_at`` tells anyone who may see it anyway."""
+    return uuid7()
+
+
 class Verification(models.Model):
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(default=new_public_id, unique=True, editable=False)
     # No index of its own: the (actor, created_at) index serves look-ups by actor.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, db_index=False

@@ -34,7 +34,7 @@ from yanpiao.registry import lookup
 from yanpiao.registry import services as registry
 from yanpiao.security import audit, qr_signature
 from yanpiao.verification import throttling
-from yanpiao.verification.models import Channel, Verification
+from yanpiao.verification.models import Channel, Verification, new_public_id
 
 DESCRIPTIONS = {
     comparison.AUTHENTIC: "查验一致 — the invoice matches a registered, valid invoice",
@@ -216,7 +216,7 @@ def verify(
         else:
             result = comparison.compare(query, registered.invoice)
             outcome, differences = result.outcome, result.differences
-    verification_id, checked_at = uuid.uuid4(), timezone.now()
+    verification_id, checked_at = new_public_id(), timezone.now()
     actor_id = actor_pk(actor)
     row = history_values(
         checked_at,
