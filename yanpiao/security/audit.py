@@ -119,6 +119,19 @@ class Action(StrEnum):
     BATCH_CANCEL = "batch.cancel"
     BATCH_RETRY = "batch.retry"  # a failed or cancelled batch's undone chunks were queued again
     BATCH_RESULT = "batch.result"  # a batch's result file was written (format, rows)
+    RISK_TRAIN = "risk.train"  # a risk model was trained (version, invoices, seconds)
+    ALERT_RAISE = "alert.raise"  # an alert was raised (kind, severity, subject); its repeats are not logged
+    ALERT_ACKNOWLEDGE = "alert.acknowledge"
+    ALERT_ASSIGN = "alert.assign"
+    ALERT_RESOLVE = "alert.resolve"
+    ALERT_FALSE_POSITIVE = "alert.false_positive"
+    ALERT_REOPEN = "alert.reopen"
+    ALERT_NOTE = "alert.note"  # a note was added (the text is not in the log)
+    ALERT_VIEW = "alert.view"  # an auditor opened an alert and its evidence
+    ALERT_SUBSCRIPTION_CHANGE = "alert.subscription_change"
+    WEBHOOK_CREATE = "webhook.create"
+    WEBHOOK_CHANGE = "webhook.change"
+    WEBHOOK_REDELIVER = "webhook.redeliver"
     AUDIT_TRIGGER_RESTORE = "audit.trigger_restore"  # migrate found a trigger of the log missing or off
     AUDIT_RESEAL = "audit.reseal"  # an operator accepted the checkpoint file as it is now
 

@@ -44,6 +44,10 @@ class Verification(models.Model):
     invoice = models.ForeignKey(
         "registry.Invoice", null=True, blank=True, on_delete=models.SET_NULL, related_name="verifications"
     )
+    # The risk assessment (yanpiao.risk): its score (the level derives from it) and reasons,
+    # [{"code", "message"}].  db_default: rows inserted before scoring existed read as no risk.
+    risk_score = models.PositiveSmallIntegerField(default=0, db_default=0)
+    risk_reasons = models.JSONField(default=list, db_default=[])
     # The invoice type of the check (Query.type_code: as given, or inferred from code and number),
     # for filtering the history.  No index: a filter by type narrows a listing already bounded
     # by (actor, created_at) or created_at, and an index would be one more write on every check.
