@@ -209,10 +209,29 @@ else:
 YANPIAO_BATCH_MAX_BYTES = config.integer("YANPIAO_BATCH_MAX_BYTES", 200 * 1024**2, minimum=1)
 # Rows per chunk of a batch, and how long a worker's claim on a chunk holds before another may take it.
 YANPIAO_BATCH_CHUNK_ROWS = config.integer("YANPIAO_BATCH_CHUNK_ROWS", 2000, minimum=1)
+# Alerts (yanpiao.alerts): one alert per kind and subject in each window of this many hours; a
+# reason raises one from this score up (the model's from its own threshold).
+YANPIAO_ALERT_WINDOW_HOURS = config.integer("YANPIAO_ALERT_WINDOW_HOURS", 24, minimum=1)
+YANPIAO_ALERT_THRESHOLD = config.integer("YANPIAO_ALERT_THRESHOLD", 70, minimum=0)
+YANPIAO_ALERT_MODEL_THRESHOLD = config.integer("YANPIAO_ALERT_MODEL_THRESHOLD", 90, minimum=0)
 YANPIAO_BATCH_LEASE_SECONDS = config.integer("YANPIAO_BATCH_LEASE_SECONDS", 600, minimum=1)
+
+# The risk model (yanpiao.risk.learning): an isolation forest of this many trees, each grown on
+# this many sampled invoices (chosen by measurement: docs/risk.md#the-model), and how old the
+# active model may grow before a worker retrains it.
+YANPIAO_RISK_MODEL_TREES = config.integer("YANPIAO_RISK_MODEL_TREES", 100, minimum=1)
+YANPIAO_RISK_MODEL_SAMPLES = config.integer("YANPIAO_RISK_MODEL_SAMPLES", 256, minimum=2)
+YANPIAO_RISK_MODEL_SEED = config.integer("YANPIAO_RISK_MODEL_SEED", 1)
+YANPIAO_RISK_RETRAIN_HOURS = config.integer("YANPIAO_RISK_RETRAIN_HOURS", 24, minimum=1)
 
 # Verification: how many years back the registry answers (the national platform: 5).
 YANPIAO_MAX_INVOICE_AGE_YEARS = config.integer("YANPIAO_MAX_INVOICE_AGE_YEARS", 5, minimum=1)
+# Risk assessment of every check (docs/risk.md): off with YANPIAO_RISK_ENABLED=false; each rule's
+# threshold and weight from YANPIAO_RISK_<NAME> (the names and defaults: yanpiao.risk.settings.DEFAULTS).
+YANPIAO_RISK_ENABLED = config.boolean("YANPIAO_RISK_ENABLED", default=True)
+from yanpiao.risk import settings as _risk_settings  # noqa: E402 (needs only config)
+
+YANPIAO_RISK_RULES = _risk_settings.from_environment()
 # How often one may verify (yanpiao.verification.throttling); 0 turns a limit off.
 YANPIAO_CHECKS_PER_INVOICE_PER_DAY = config.integer("YANPIAO_CHECKS_PER_INVOICE_PER_DAY", 5)
 YANPIAO_ANONYMOUS_CHECKS_PER_MINUTE = config.integer("YANPIAO_ANONYMOUS_CHECKS_PER_MINUTE", 20)

@@ -9,6 +9,7 @@ from tests import factories
 from tests.factories import key_query
 from yanpiao.accounts import organisations, tokens
 from yanpiao.accounts.models import Role
+from yanpiao.alerts import services as alerts
 from yanpiao.api.main import api as ninja_api
 from yanpiao.batches import services as batches
 from yanpiao.verification import services as verification
@@ -29,7 +30,9 @@ def owned(register, make_user, tmp_path):
         f"发票代码,发票号码,开票日期,金额\n{invoice.code},{invoice.number},{invoice.issue_date},{invoice.amount}\n"
     )
     batch = batches.create(owner, table, "batch.csv")
+    alert = alerts.raise_alert("forgery_probing", "high", "account", str(owner.pk), "probing")
     return {
+        "alert_id": str(alert.public_id),
         "verification_id": str(result.verification_id),
         "key": f"{invoice.code}-{invoice.number}",
         "token_id": str(token.pk),
@@ -48,6 +51,13 @@ ID_TAKING = {
     ("get", "/api/v1/batches/{batch_id}/result"): None,
     ("post", "/api/v1/batches/{batch_id}/cancel"): None,
     ("post", "/api/v1/batches/{batch_id}/retry"): None,
+    ("get", "/api/v1/alerts/{alert_id}"): None,
+    ("post", "/api/v1/alerts/{alert_id}/acknowledge"): None,
+    ("post", "/api/v1/alerts/{alert_id}/resolve"): {"note": ""},
+    ("post", "/api/v1/alerts/{alert_id}/false-positive"): {"note": ""},
+    ("post", "/api/v1/alerts/{alert_id}/reopen"): None,
+    ("post", "/api/v1/alerts/{alert_id}/assign"): {"assignee_id": None},
+    ("post", "/api/v1/alerts/{alert_id}/notes"): {"text": "x"},
 }
 
 
@@ -65,8 +75,9 @@ def test_an_outsider_gets_404_for_someone_elses_id_as_for_none(
     method, template = operation
     stranger = organisations.create_organisation("别家公司", factories.tax_id(77))
     outsider = make_user(outsider_role, organisation=stranger)
-    scopes = ["verify", "history:read", "issue", "account", "batch"]
+    scopes = ["verify", "history:read", "issue", "account", "batch", "alerts"]
     missing = {
+        "alert_id": str(uuid.uuid4()),
         "verification_id": str(uuid.uuid4()),
         "key": "1100251130-99999999",
         "token_id": "999999",

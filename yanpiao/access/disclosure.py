@@ -35,6 +35,7 @@ from yanpiao.fapiao.compare import REVEALING
 from yanpiao.registry import models as registry_models
 from yanpiao.registry import services as registry
 from yanpiao.registry.convert import invoice_from_row
+from yanpiao.risk.assessment import stored as stored_risk
 from yanpiao.security import audit
 from yanpiao.verification.models import Verification
 from yanpiao.verification.services import answer, describe
@@ -132,6 +133,7 @@ def verification_answer(viewer, verification: Verification, certificate_url: str
         else [],
         certificate_url=certificate_url,
         signature=signature,
+        risk=stored_risk(verification.risk_score, verification.risk_reasons).to_json(),
     )
 
 

@@ -24,6 +24,7 @@ import uuid
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from yanpiao.accounts.models import ApiToken, Organisation
+from yanpiao.alerts.models import Alert
 from yanpiao.fapiao.compare import AUTHENTIC
 from yanpiao.registry.models import Invoice
 from yanpiao.verification.models import Verification
@@ -160,3 +161,24 @@ def organisation_for(user, organisation_id) -> Organisation:
         return Organisation.objects.get(pk=organisation_id)
     except Organisation.DoesNotExist:
         raise NotVisible("no such organisation") from None
+
+
+# --- alerts --------------------------------------------------------------------------------------
+
+
+def alerts_visible_to(user) -> QuerySet[Alert]:
+    """Auditors and admins see every alert; nobody else learns that one exists."""
+    if not is_staff(user):
+        return Alert.objects.none()
+    return Alert.objects.all()
+
+
+def alert_visible_to(user, public_id) -> Alert:
+    try:
+        public_id = uuid.UUID(str(public_id))
+    except ValueError:
+        raise NotVisible("no such alert") from None
+    alert = alerts_visible_to(user).select_related("assignee").filter(public_id=public_id).first()
+    if alert is None:
+        raise NotVisible("no such alert")
+    return alert

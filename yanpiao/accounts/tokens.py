@@ -28,6 +28,7 @@ SCOPES = {
     "batch": "批量查验 submit batches",
     "account": "管理令牌 manage the account's API tokens",
     "issue": "开具发票 register and void invoices",
+    "alerts": "处理风险预警 read and work on risk alerts (auditors and admins)",
 }
 # The scope of token management (``/api/v1/tokens``): a session has it, a log-in token carries it.
 ACCOUNT_SCOPE = "account"

@@ -9,6 +9,7 @@ from ninja import NinjaAPI
 # Importing the endpoint modules adds their endpoints to the routers.
 from yanpiao.api import (  # noqa: F401
     accounts,
+    alerts,
     batches,
     callers,
     certificates,

@@ -10,6 +10,7 @@ auth = Router(tags=["auth 账户"])
 tokens = Router(tags=["tokens 令牌"])
 health = Router(tags=["health 状态"])
 batches = Router(tags=["batches 批量"])
+alerts = Router(tags=["alerts 风险预警 (auditors)"])
 
 # Where each router is mounted under /api/v1.
 MOUNTS = {
@@ -19,5 +20,6 @@ MOUNTS = {
     "/auth": auth,
     "/tokens": tokens,
     "/batches": batches,
+    "/alerts": alerts,
     "": health,
 }

@@ -23,6 +23,19 @@ class StatusChangeOut(Schema):
     changed_at: str
 
 
+class RiskReasonOut(Schema):
+    code: str  # one of the rules' codes, or "model"
+    message: str
+
+
+class RiskOut(Schema):
+    """A verification's risk assessment (``yanpiao.risk``): a score of 0–100, its level, and why."""
+
+    score: int
+    level: str  # low, medium or high
+    reasons: list[RiskReasonOut]
+
+
 class VerificationAnswer(Schema):
     """One verification, in the shape every channel gives (``verification.services.answer``)."""
 
@@ -37,6 +50,7 @@ class VerificationAnswer(Schema):
     status_history: list[StatusChangeOut]
     certificate_url: str | None
     signature: str | None = None  # a QR payload's: valid, invalid or absent; None for typed fields
+    risk: RiskOut
 
 
 class DocumentAnswer(Schema):

@@ -135,14 +135,16 @@ def unpack_row(packed: list) -> tuple[InputRow, int | None]:
 
 
 def pack_result(result) -> list:
-    """``[verification id, outcome, [differing fields], [[rule, message]…], invoice id]`` of a
-    :class:`~yanpiao.verification.bulk.BulkResult`."""
+    """``[verification id, outcome, [differing fields], [[rule, message]…], invoice id, risk score,
+    [[reason code, message]…]]`` of a :class:`~yanpiao.verification.bulk.BulkResult`."""
     return [
         str(result.verification_id),
         result.outcome,
         [difference.field for difference in result.differences],
         [[finding.rule, finding.message] for finding in result.findings],
         result.invoice_id,
+        result.risk.score,
+        [[reason.code, reason.message] for reason in result.risk.reasons],
     ]
 
 

@@ -4,7 +4,8 @@ The columns (:data:`COLUMNS`; the header row gives their names): the row's numbe
 came from (the sheet row, the ZIP member), the key fields as submitted (the 校验码 masked as the
 history keeps it, :func:`~yanpiao.access.masking.mask` by the field's declared mask), ``outcome`` (the outcome
 words used everywhere: ``authentic``, ``mismatch`` …) and its description, the names of the
-differing fields, the findings (``rule: message``), ``duplicate_of`` (the number of the first row
+differing fields, the findings (``rule: message``), the risk (score, level, reasons as
+``code: message``; :mod:`yanpiao.risk`), ``duplicate_of`` (the number of the first row
 with the same code and number) and the verification's id.  A row the batch did not verify
 (cancelled, failed) has no outcome.
 
@@ -36,6 +37,7 @@ from yanpiao.batches.models import Batch
 from yanpiao.batches.rows import FIELDS
 from yanpiao.fapiao.compare import OUTCOMES
 from yanpiao.fapiao.invoice import mask_of
+from yanpiao.risk.codes import level
 from yanpiao.verification.services import describe
 
 FORMATS = ("csv", "xlsx")
@@ -58,12 +60,15 @@ COLUMNS = (
     ("description", "说明"),
     ("differences", "不一致的字段"),
     ("findings", "提示"),
+    ("risk_score", "风险分"),
+    ("risk_level", "风险等级"),
+    ("risk_reasons", "风险原因"),
     ("duplicate_of", "重复于"),
     ("verification_id", "查验编号"),
 )
 HEADER = tuple(name for name, _ in COLUMNS)
 # The columns holding text from the input (or messages quoting it): a formula there is written as text.
-_TYPED = tuple(HEADER.index(name) for name in ("source", *FIELDS, "findings"))
+_TYPED = tuple(HEADER.index(name) for name in ("source", *FIELDS, "findings", "risk_reasons"))
 OUTCOME = HEADER.index("outcome")
 NOT_VERIFIED = "not_verified"  # the summary's name for rows the batch did not verify
 XLSX_ROWS_PER_SHEET = 1_000_000
@@ -82,9 +87,9 @@ def rows(batch: Batch) -> Iterator[tuple]:
             for index, kind in _MASKED:
                 values[index] = mask(values[index], kind)
             if packed_results is None:
-                yield (number, source, *values, "", "", "", "", duplicate_of, "")
+                yield (number, source, *values, "", "", "", "", "", "", "", duplicate_of, "")
                 continue
-            verification_id, outcome, differences, findings, _ = packed_results[position]
+            verification_id, outcome, differences, findings, _, risk_score, reasons = packed_results[position]
             yield (
                 number,
                 source,
@@ -93,6 +98,9 @@ def rows(batch: Batch) -> Iterator[tuple]:
                 _DESCRIPTIONS.get(outcome) or describe(outcome),
                 ",".join(differences),
                 "; ".join(f"{rule}: {message}" for rule, message in findings),
+                risk_score,
+                level(risk_score),
+                "; ".join(f"{code}: {message}" for code, message in reasons),
                 duplicate_of,
                 verification_id,
             )

@@ -250,6 +250,30 @@ def _party(party: dict) -> str:
 def check(
     data: bytes, *, online: bool = True, trust_roots: list[x509.Certificate] | None = None
 ) -> CertificateCheck:
+    """Whether ``data`` is a genuine certificate, and what it certifies (:func:`_check`).  One
+    forged, altered or certifying what the database does not confirm, naming a check of a
+    registered invoice, marks that invoice and raises the ``forged_certificate`` alert."""
+    found = _check(data, online=online, trust_roots=trust_roots)
+    if found.status in (ALTERED, FORGED, UNKNOWN_VERIFICATION):
+        _report_forgery(data)
+    return found
+
+
+def _report_forgery(data: bytes) -> None:
+    """Tell the alerts of a forged certificate of a check of a registered invoice, if it names one."""
+    from yanpiao.alerts import services as alerts
+
+    try:
+        public_id = uuid.UUID(str((_attachment(data) or {}).get("verification_id")))
+    except ValueError:
+        return
+    invoice_id = Verification.objects.filter(public_id=public_id).values_list("invoice_id", flat=True).first()
+    alerts.mark_invoice(alerts.Kind.FORGED_CERTIFICATE, invoice_id, [public_id])
+
+
+def _check(
+    data: bytes, *, online: bool = True, trust_roots: list[x509.Certificate] | None = None
+) -> CertificateCheck:
     """Whether ``data`` is a genuine certificate, and what it certifies.
 
     ``trust_roots`` are the certificates to trust (default: every generation of our key);

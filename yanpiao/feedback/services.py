@@ -67,6 +67,9 @@ def report(user, verification_id, reason: str, details: str = "") -> SuspiciousR
             audit.target(suspicious),
             {**_about(verification), "reason": suspicious.reason, "detailed": bool(suspicious.details)},
         )
+        from yanpiao.alerts import services as alerts
+
+        alerts.mark_invoice(alerts.Kind.REPORTED_BY_USER, verification.invoice_id, [verification.public_id])
     return suspicious
 
 

@@ -8,10 +8,22 @@ by another organisation"), not who.
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+import json
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
-from yanpiao.risk import codes
+from django.utils import timezone
+
+from yanpiao import dbapi
+from yanpiao.fapiao import compare as comparison
+from yanpiao.registry.columns import amount
+from yanpiao.risk import codes, signals
+from yanpiao.risk import settings as risk_settings
+from yanpiao.risk.models import InvoiceMark, InvoiceScore, Presentation, SellerProfile
+from yanpiao.security import throttle
+from yanpiao.security.models import ThrottleWindow
 
 
 @dataclass(frozen=True)
@@ -71,3 +83,251 @@ def combine(reasons: list[Reason]) -> Assessment:
     ordered = sorted(reasons, key=lambda r: -r.score)
     score = min(100, ordered[0].score + 5 * (len(ordered) - 1))
     return Assessment(score, tuple(ordered))
+
+
+def stored(score: int, reasons: list[dict]) -> Assessment:
+    """The assessment of a check as the history keeps it (its score, and its reasons' codes and
+    messages; what each reason weighed alone is not kept).
+
+    >>> stored(75, [{"code": "forgery_probing", "message": "…"}]).to_json()["level"]
+    'high'
+    """
+    return Assessment(score, tuple(Reason(r["code"], r["message"], 0) for r in reasons))
+
+
+# --- assessing checks ------------------------------------------------------------------------
+# The rules (yanpiao.risk.rules) import the shapes above: they are imported where they are used.
+
+
+def assess(event: Event) -> Assessment:
+    """The assessment of one check, called by the verification service inside its write
+    transaction: it records what the rules remember (the presentation, the window's count) and
+    applies the rules.  Two statements at most: one read of the invoice's facts and one upsert of
+    its presentation (an outcome that reveals the invoice), or one count of a window (mismatch,
+    not_found).  :data:`NONE`, touching nothing, when ``YANPIAO_RISK_ENABLED`` is off."""
+    from yanpiao.risk import rules  # it imports the shapes above
+
+    if not risk_settings.enabled():
+        return NONE
+    known = rules.NO_FACTS
+    watcher = signals.who(event.actor_id, event.client)
+    if event.invoice_id is not None and event.outcome in comparison.REVEALING:
+        presenter = signals.presenter(event.actor_id, event.organisation_index)
+        if event.outcome not in rules.PRESENTING:
+            presenter = None
+        probing = (watcher, event.code, event.number) if watcher else None
+        known = read_facts(event.invoice_id, presenter, probing, event.at)
+        if presenter:
+            signals.present(event.invoice_id, presenter, event.at)
+    elif event.outcome == comparison.MISMATCH and watcher:
+        known = rules.Facts(mismatches=signals.count_mismatch(watcher, event.code, event.number, event.at))
+    elif event.outcome == comparison.NOT_FOUND and watcher:
+        known = rules.Facts(not_found=signals.count_not_found(watcher, event.at))
+    return combine(rules.reasons(event, known))
+
+
+def assess_many(events: Sequence[Event]) -> list[Assessment]:
+    """:func:`assess` of each event in turn, set-wise (a batch chunk): the same assessments, with
+    the facts of every invoice read in a query per 500, the presenters in another, the
+    presentations written in one upsert per 500 and one count per distinct window key."""
+    from yanpiao.risk import rules  # it imports the shapes above
+
+    if not risk_settings.enabled() or not events:
+        return [NONE] * len(events)
+    watchers = [signals.who(e.actor_id, e.client) for e in events]
+    shown = [e.invoice_id is not None and e.outcome in comparison.REVEALING for e in events]
+    presenters = [
+        signals.presenter(e.actor_id, e.organisation_index)
+        if seen and e.outcome in rules.PRESENTING
+        else None
+        for e, seen in zip(events, shown, strict=True)
+    ]
+    read = read_many_facts({e.invoice_id for e, seen in zip(events, shown, strict=True) if seen})
+    presented = signals.presenters_of(e.invoice_id for e, p in zip(events, presenters, strict=True) if p)
+    mismatches = _Windows(
+        signals.mismatch_limit(),
+        [
+            ((w, e.code, e.number), e.at, e.outcome == comparison.MISMATCH)
+            for e, w, seen in zip(events, watchers, shown, strict=True)
+            if w and (seen or e.outcome == comparison.MISMATCH)
+        ],
+    )
+    not_found = _Windows(
+        signals.not_found_limit(),
+        [
+            ((w,), e.at, True)
+            for e, w in zip(events, watchers, strict=True)
+            if w and e.outcome == comparison.NOT_FOUND
+        ],
+    )
+    assessments, presentations = [], []
+    for e, watcher, seen, presenter in zip(events, watchers, shown, presenters, strict=True):
+        known = rules.NO_FACTS
+        if seen:
+            others = 0
+            if presenter:
+                digest = signals.presenter_digest(presenter)
+                before = presented.setdefault(e.invoice_id, set())
+                others = len(before - {digest})
+                before.add(digest)
+                presentations.append((e.invoice_id, presenter, e.at))
+            known = replace(
+                read.get(e.invoice_id, rules.NO_FACTS),
+                other_presenters=others,
+                mismatches=mismatches.next((watcher, e.code, e.number), e.at, False) if watcher else 0,
+            )
+        elif e.outcome == comparison.MISMATCH and watcher:
+            known = rules.Facts(mismatches=mismatches.next((watcher, e.code, e.number), e.at, True))
+        elif e.outcome == comparison.NOT_FOUND and watcher:
+            known = rules.Facts(not_found=not_found.next((watcher,), e.at, True))
+        assessments.append(combine(rules.reasons(e, known)))
+    signals.present_many(presentations)
+    return assessments
+
+
+class _Windows:
+    """The counts of one kind of window as a batch's events pass: counted set-wise first (what
+    each key held before the batch), then followed event by event (:meth:`next`)."""
+
+    def __init__(self, limit, events: list[tuple[tuple, datetime.datetime, bool]]):
+        self.limit, self.start = limit, lambda at: throttle.window_start(limit.window, at)
+        counted: dict[datetime.datetime, Counter] = {}
+        watched: dict[datetime.datetime, set] = {}
+        for parts, at, counts in events:
+            start = self.start(at)
+            counted.setdefault(start, Counter())
+            watched.setdefault(start, set()).add(parts)
+            if counts:
+                counted[start][parts] += 1
+        self.before: dict[tuple, int] = {}
+        self.so_far: Counter = Counter()
+        for start in sorted(watched):  # window by window, as the events would have counted them
+            only_read = watched[start] - set(counted[start])
+            if only_read:
+                for parts, count in signals.window_counts(limit, only_read, start).items():
+                    self.before[parts, start] = count
+            for parts, count in signals.count_many(limit, counted[start], start).items():
+                self.before[parts, start] = count
+
+    def next(self, parts: tuple, at: datetime.datetime, counts: bool) -> int:
+        """The count an event sees in its window: what was there before the batch, the batch's
+        events so far and this one if it ``counts``."""
+        key = (parts, self.start(at))
+        if counts:
+            self.so_far[key] += 1
+        return self.before.get(key, 0) + self.so_far[key]
+
+
+# --- the facts of registered invoices ----------------------------------------------------------
+
+
+def _facts_sql(where: str, extra: str = "") -> str:
+    marks = InvoiceMark._meta.db_table
+    return (
+        "SELECT i.id, i.status, i.seller_id, i.total, i.type, i.issue_date,"
+        " p.invoices, p.amount_log_mean, p.amount_log_std, p.daily_mean, p.busiest_day_ratio,"
+        " p.near_limit_share, p.abnormal_invoices, s.score, s.top_features, "
+        + ", ".join(
+            f"(SELECT m.count FROM {marks} m WHERE m.invoice_id = i.id AND m.kind = '{kind}')"
+            for kind in MARK_KINDS
+        )
+        + extra
+        + f" FROM registry_invoice i"
+        f" LEFT JOIN {SellerProfile._meta.db_table} p ON p.seller_id = i.seller_id"
+        f" LEFT JOIN {InvoiceScore._meta.db_table} s ON s.invoice_id = i.id"
+        f" WHERE {where}"
+    )
+
+
+MARK_KINDS = (codes.FORGED_CERTIFICATE, codes.REPORTED_BY_USER)  # InvoiceMark.Kind, in the columns' order
+FACT_COLUMNS = 15 + len(MARK_KINDS)
+
+
+def read_facts(
+    invoice_id: int,
+    presenter: str | None = None,
+    probing: tuple | None = None,
+    at: datetime.datetime | None = None,
+):
+    """The facts of one registered invoice (:class:`yanpiao.risk.rules.Facts`) in one query: its
+    fields, its seller's profile, its model score, its marks; with the number of its presenters
+    other than ``presenter`` (a label of ``signals.presenter``), and the mismatches counted of
+    ``probing`` (``(watcher, code, number)``) in the window of ``at``."""
+    from yanpiao.risk import rules  # it imports the shapes above
+
+    at = at or timezone.now()
+    window_key, window_start = (
+        signals.window_key(signals.mismatch_limit(), probing, at) if probing else (None, None)
+    )
+    sql = _facts_sql(
+        "i.id = %s",
+        f", (SELECT COUNT(*) FROM {Presentation._meta.db_table} r"
+        f" WHERE r.invoice_id = i.id AND r.presenter <> %s)"
+        f", (SELECT t.count FROM {ThrottleWindow._meta.db_table} t WHERE t.key = %s AND t.started_at = %s)",
+    )
+    cursor = dbapi.cursor()
+    try:
+        cursor.execute(
+            dbapi.sql(sql),
+            [
+                signals.presenter_digest(presenter) if presenter else None,
+                window_key,
+                window_start,
+                invoice_id,
+            ],
+        )
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    if row is None:
+        return rules.NO_FACTS
+    return _facts(row, other_presenters=row[FACT_COLUMNS] or 0, mismatches=row[FACT_COLUMNS + 1] or 0)
+
+
+def read_many_facts(invoice_ids) -> dict:
+    """:func:`read_facts` of many invoices by id (without the counts), a query per 500 ids."""
+    ids = sorted(invoice_ids)
+    found = {}
+    cursor = dbapi.cursor()
+    try:
+        for first in range(0, len(ids), 500):
+            chunk = ids[first : first + 500]
+            cursor.execute(dbapi.sql(_facts_sql(f"i.id IN ({', '.join(['%s'] * len(chunk))})")), chunk)
+            for row in cursor.fetchall():
+                found[row[0]] = _facts(row)
+    finally:
+        cursor.close()
+    return found
+
+
+def _facts(row, **counts):
+    from yanpiao.risk import rules  # it imports the shapes above
+
+    (_, status, seller_id, total, type_, issue_date, invoices, log_mean, log_std, daily_mean, busiest,
+     near_share, abnormal, score, top, *marks) = row[:FACT_COLUMNS]  # fmt: skip
+    profile = None
+    if invoices is not None:
+        profile = SellerProfile(
+            seller_id=seller_id,
+            invoices=invoices,
+            amount_log_mean=log_mean,
+            amount_log_std=log_std,
+            daily_mean=daily_mean,
+            busiest_day_ratio=busiest,
+            near_limit_share=near_share,
+            abnormal_invoices=abnormal,
+        )
+    if isinstance(top, str):  # SQLite hands JSON back as text, PostgreSQL decoded
+        top = json.loads(top)
+    return rules.Facts(
+        status=status,
+        seller_id=seller_id,
+        total=amount(total),
+        type=type_,
+        issue_date=datetime.date.fromisoformat(issue_date) if isinstance(issue_date, str) else issue_date,
+        profile=profile,
+        marks={kind: count for kind, count in zip(MARK_KINDS, marks, strict=True) if count},
+        score=score,
+        top_features=tuple(top or ()),
+        **counts,
+    )

@@ -101,6 +101,39 @@ def _count(table: str, digest: str, start, end, most: int):
         cursor.close()
 
 
+def tally(limit: Limit, *parts, now: datetime.datetime | None = None, times: int = 1) -> int:
+    """Count ``times`` events (one by default) for ``parts`` in ``limit``'s current window and
+    return how many it now holds; never refuses (``limit.count`` is not a ceiling here).
+
+    For what is watched rather than limited (the risk rules' mismatches and not_found per
+    account): one statement, under the same keys and table as :func:`hit`.
+    """
+    now = now or timezone.now()
+    start = window_start(limit.window, now)
+    adapt = connection.ops.adapt_datetimefield_value
+    table = ThrottleWindow._meta.db_table
+    with dbapi.serialized_writes():
+        cursor = dbapi.cursor()
+        try:
+            cursor.execute(
+                dbapi.sql(
+                    f"INSERT INTO {table} (key, started_at, ends_at, count) VALUES (%s, %s, %s, %s) "
+                    f"ON CONFLICT (key) DO UPDATE SET "
+                    f"count = CASE WHEN {table}.started_at = excluded.started_at "
+                    f"THEN {table}.count + excluded.count ELSE excluded.count END, "
+                    f"started_at = excluded.started_at, ends_at = excluded.ends_at "
+                    f"RETURNING count"
+                ),
+                [key(limit, *parts), adapt(start), adapt(start + limit.window), times],
+            )
+            [counted] = cursor.fetchone()
+        finally:
+            cursor.close()
+    if counted == times:
+        _prune(now)
+    return counted
+
+
 KEYS_PER_STATEMENT = 500  # hit_many's keys per statement: 4 parameters each, far below SQLite's limit
 
 

@@ -33,11 +33,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from yanpiao import dbapi
+from yanpiao.alerts import services as alerts
 from yanpiao.fapiao import compare as comparison
 from yanpiao.fapiao.compare import Difference, Query
 from yanpiao.fapiao.findings import ERROR, Finding
 from yanpiao.fapiao.invoice import InvoiceKey
 from yanpiao.registry import lookup
+from yanpiao.risk import assessment as risk
 from yanpiao.security import audit, throttle
 from yanpiao.verification import services, throttling
 from yanpiao.verification.models import Channel, Verification, new_public_id
@@ -64,6 +66,7 @@ class BulkResult:
     differences: tuple[Difference, ...]
     findings: tuple[Finding, ...]
     invoice_id: int | None  # the registered invoice's row id when one was found (as the history row)
+    risk: risk.Assessment = risk.NONE
     duplicate_of: int | None = None  # filled by the batch runner
 
 
@@ -110,13 +113,16 @@ def verify_many(
     values = services.history_values(
         checked_at, (_history(i, r, actor_id, channel) for i, r in zip(ids, pending, strict=True))
     )
+    organisation = services.organisation_index(actor)
     with dbapi.serialized_writes(), transaction.atomic():
         for index in _over_limit(pending, actor):
             pending[index] = over = _refused(pending[index])
             [values[index]] = services.history_values(
                 checked_at, [_history(ids[index], over, actor_id, channel)]
             )
-        services.insert_history(values)
+        events = [_event(r, actor_id, organisation, channel, checked_at) for r in pending]
+        assessments = risk.assess_many(events)
+        services.insert_history(services.with_risk(values, assessments))
         audit.record(
             audit.Action.VERIFICATION_CREATE_BULK,
             actor_id,
@@ -132,9 +138,16 @@ def verify_many(
             },
         )
         results = [
-            BulkResult(public_id, r.outcome, r.differences, tuple(r.check.findings), r.invoice_id)
-            for public_id, r in zip(ids, pending, strict=True)
+            BulkResult(public_id, r.outcome, r.differences, tuple(r.check.findings), r.invoice_id, assessment)
+            for public_id, r, assessment in zip(ids, pending, assessments, strict=True)
         ]
+        risky = [
+            (event, assessment, public_id)
+            for event, assessment, public_id in zip(events, assessments, ids, strict=True)
+            if assessment.reasons
+        ]
+        if risky:
+            transaction.on_commit(lambda: alerts.raise_for_many(risky))
         if recorded is not None:
             recorded(results)
     return results
@@ -167,6 +180,20 @@ def _look_up(pending: list[_Row]) -> None:
         else:
             r.outcome, r.differences = result.outcome, result.differences
             r.invoice_id, r.registered_type = registered.id, invoice.type
+
+
+def _event(r: _Row, actor_id: int | None, organisation: str, channel: str, at) -> risk.Event:
+    return risk.Event(
+        actor_id=actor_id,
+        organisation_index=organisation,
+        client=None,
+        channel=channel,
+        outcome=r.outcome,
+        code=r.query.code,
+        number=r.query.number,
+        invoice_id=r.invoice_id,
+        at=at,
+    )
 
 
 def _history(public_id: uuid.UUID, r: _Row, actor_id: int | None, channel: str) -> tuple:

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from yanpiao import dbapi
 from yanpiao.access.masking import mask_invoice_field
+from yanpiao.alerts import services as alerts
 from yanpiao.fapiao import compare as comparison
 from yanpiao.fapiao import validation
 from yanpiao.fapiao.compare import Difference, Query
@@ -32,6 +33,7 @@ from yanpiao.intake.candidate import Extraction
 from yanpiao.intake.limits import Limits
 from yanpiao.registry import lookup
 from yanpiao.registry import services as registry
+from yanpiao.risk import assessment as risk
 from yanpiao.security import audit, qr_signature
 from yanpiao.verification import throttling
 from yanpiao.verification.models import Channel, Verification, new_public_id
@@ -81,6 +83,7 @@ class Result:
     status_history: list[dict] = field(default_factory=list)
     # A QR payload's signature: valid, invalid or absent; None when no QR code was read.
     signature: str | None = None
+    risk: risk.Assessment = risk.NONE
 
     @property
     def description(self) -> str:
@@ -105,12 +108,13 @@ class Result:
             status_history=self.status_history,
             certificate_url=certificate_url,
             signature=self.signature,
+            risk=self.risk.to_json(),
         )
 
 
 ANSWER_FIELDS = (
     "id", "outcome", "description", "checked_at", "channel", "differences", "findings", "invoice",
-    "status_history", "certificate_url", "signature",
+    "status_history", "certificate_url", "signature", "risk",
 )  # fmt: skip
 
 
@@ -119,11 +123,13 @@ def answer(*, verification_id, checked_at: datetime.datetime, **fields) -> dict[
     ``description``; ``checked_at`` (ISO 8601 with offset, the site's time zone); the ``channel``;
     ``differences`` (field names only); ``findings``; ``invoice`` (None whenever the rules forbid
     revealing it); ``status_history``; ``certificate_url`` (None when the verifier cannot fetch one);
-    ``signature`` (a QR payload's: ``valid``, ``invalid`` or ``absent``; None when no QR code was read)."""
+    ``signature`` (a QR payload's: ``valid``, ``invalid`` or ``absent``; None when no QR code was read);
+    ``risk`` (``{"score", "level", "reasons"}``, :mod:`yanpiao.risk`)."""
     shaped = {
         "id": str(verification_id),
         "checked_at": timezone.localtime(checked_at).isoformat(),
         "signature": None,
+        "risk": risk.NONE.to_json(),
         **fields,
     }
     return {name: shaped[name] for name in ANSWER_FIELDS}
@@ -234,13 +240,20 @@ def verify(
             )
         ],
     )
+    event = risk_event(
+        actor, client, channel, outcome, query, registered.id if registered else None, checked_at
+    )
     # One short write transaction: the counting (a refused check rolls it back and is neither
-    # counted nor recorded), the history row and its audit entry.
+    # counted nor recorded), the risk assessment (which counts what its rules count), the history
+    # row and its audit entry; the alerts are raised once it has committed.
     with dbapi.serialized_writes(), transaction.atomic():
         throttling.count_check(actor, client)
         if check.outcome is None:
             throttling.count_invoice_check(query, actor, client)
-        insert_history(row)
+        assessment = risk.assess(event)
+        insert_history(with_risk(row, [assessment]))
+        if assessment.reasons:
+            transaction.on_commit(lambda: alerts.raise_for(event, assessment, verification_id))
         audit.record(
             audit.Action.VERIFICATION_CREATE,
             actor_id,
@@ -261,7 +274,30 @@ def verify(
         if revealed and revealed.status != "normal"
         else [],
         signature=signature,
+        risk=assessment,
     )
+
+
+def risk_event(actor, client, channel, outcome, query: Query, invoice_id, at) -> risk.Event:
+    """The check as the risk rules see it (:class:`yanpiao.risk.assessment.Event`)."""
+    return risk.Event(
+        actor_id=actor_pk(actor),
+        organisation_index=organisation_index(actor),
+        client=client,
+        channel=channel,
+        outcome=outcome,
+        code=query.code,
+        number=query.number,
+        invoice_id=invoice_id,
+        at=at,
+    )
+
+
+def organisation_index(actor) -> str:
+    """The blind index of the verifier's organisation's tax ID, "" for none (or nobody)."""
+    if actor is None or not actor.is_authenticated or not actor.organisation_id:
+        return ""
+    return actor.organisation.tax_id_index
 
 
 @functools.cache
@@ -298,7 +334,7 @@ def _difference_at_rest(difference: Difference) -> dict:
 
 HISTORY_COLUMNS = (
     "public_id", "actor_id", "channel", "created_at", "submitted", "outcome", "differences", "findings",
-    "invoice_id", "invoice_type",
+    "invoice_id", "invoice_type", "risk_score", "risk_reasons",
 )  # fmt: skip
 
 
@@ -313,8 +349,8 @@ def invoice_type(query: Query, registered_type: str | None, outcome: str) -> str
 
 
 def history_values(created_at: datetime.datetime, checks: Iterable[tuple]) -> list[tuple]:
-    """History rows (:data:`HISTORY_COLUMNS`) as the driver takes them, as the ORM would store them,
-    each check made at ``created_at``.
+    """History rows (:data:`HISTORY_COLUMNS` but the risk, which :func:`with_risk` adds) as the driver
+    takes them, as the ORM would store them, each check made at ``created_at``.
 
     A check is ``(public_id, actor_id, channel, submitted, outcome, differences, findings,
     invoice_id, invoice_type)`` as the verification found it: the submitted fields, the
@@ -347,6 +383,15 @@ HISTORY_SQL = (
     f"INSERT INTO {Verification._meta.db_table} ({', '.join(HISTORY_COLUMNS)})"
     f" VALUES ({', '.join(['%s'] * len(HISTORY_COLUMNS))})"
 )
+
+
+def with_risk(rows: Sequence[tuple], assessments: Sequence[risk.Assessment]) -> list[tuple]:
+    """Rows of :func:`history_values` completed with each check's risk (score and reasons)."""
+    dump = connection.ops.adapt_json_value
+    return [
+        (*row, assessment.score, dump([reason.to_json() for reason in assessment.reasons], None))
+        for row, assessment in zip(rows, assessments, strict=True)
+    ]
 
 
 def insert_history(rows: Sequence[tuple]) -> None:

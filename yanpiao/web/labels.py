@@ -78,6 +78,7 @@ TOKEN_SCOPES = {
     "batch": _("批量查验"),
     "account": _("管理令牌"),
     "issue": _("开票"),
+    "alerts": _("处理风险预警"),
 }
 TOKEN_STATES = {"active": _("有效"), "revoked": _("已撤销"), "expired": _("已过期")}
 SEVERITIES = {"error": _("错误"), "warning": _("提示")}
@@ -283,3 +284,33 @@ def moment(value) -> str:
         value = datetime.datetime.fromisoformat(value)
     zone = timezone.get_current_timezone_name()
     return f"{timezone.localtime(value):%Y-%m-%d %H:%M} ({ZONES.get(zone, zone)})"
+
+
+# --- risk and alerts (yanpiao.risk, yanpiao.alerts) -----------------------------------------------
+# A check's risk level and an alert's severity share the codes low/medium/high: shown by the
+# ``severity`` filter, in the words of alerts.models.Severity.
+from yanpiao.alerts.models import Alert, Severity  # noqa: E402
+from yanpiao.risk import codes as risk_codes  # noqa: E402
+
+SEVERITIES.update(Severity.choices)
+# What each risk reason means for the holder of the invoice, in plain words (shown by the
+# ``finding`` filter: a reason is a finding of the risk assessment); never who else is involved.
+RISK_REASONS = {
+    risk_codes.DUPLICATE_REIMBURSEMENT: _("这张发票已由其他单位提交过查验，可能被重复报销。"),
+    risk_codes.INVALID_STATUS_PRESENTED: _("提交的是已作废、已红冲或异常的发票。"),
+    risk_codes.FORGERY_PROBING: _("同一张发票短时间内多次查验不一致，疑似在试探伪造。"),
+    risk_codes.ENUMERATION: _("同一账号或地址多次查无此票，疑似批量枚举发票号码。"),
+    risk_codes.AMOUNT_OUTLIER: _("金额远超出该销售方以往开票的范围。"),
+    risk_codes.ISSUANCE_BURST: _("该销售方近期的开票量远高于平常。"),
+    risk_codes.NEAR_LIMIT_AMOUNTS: _("该销售方的发票金额多集中在开票限额之下。"),
+    risk_codes.SELLER_ABNORMAL: _("该销售方有发票被标记为异常。"),
+    risk_codes.FORGED_CERTIFICATE: _("这张发票的查验证明曾被伪造。"),
+    risk_codes.REPORTED_BY_USER: _("这张发票曾被用户举报为可疑。"),
+    risk_codes.MODEL: _("风险模型认为这张发票与同类发票差异较大。"),
+}
+FINDINGS.update(RISK_REASONS)
+ALERT_KINDS = dict(Alert.Kind.choices)
+
+
+def alert_kind(value: str) -> str:
+    return str(ALERT_KINDS.get(value, value))

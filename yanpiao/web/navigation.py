@@ -29,6 +29,7 @@ LINKS = (
     Link("web:history", _("查验记录"), "signed_in"),
     Link("web:batches", _("批量查验"), "signed_in"),
     Link("web:issuer", _("开票"), "issuer"),
+    Link("web:alerts", _("预警"), "staff"),
 )
 
 
@@ -37,7 +38,32 @@ def _allowed(link: Link, user) -> bool:
         return True
     if not user.is_authenticated:
         return False
+    if link.who == "staff":
+        return bool(getattr(user, "has_staff_role", False))
     return link.who == "signed_in" or getattr(user, "role", None) == Role.ISSUER
+
+
+def _label(link: Link, user):
+    """The link's words; the alerts link with a badge of the open alerts (``data-alert-count``)."""
+    from django.utils.html import format_html  # here, so the links above stay a plain table
+    from django.utils.translation import ngettext
+
+    from yanpiao.alerts import services as alerts
+
+    if link.name != "web:alerts":
+        return link.label
+    count = alerts.open_count(user)
+    if not count:
+        return link.label
+    hint = ngettext("%(count)d 条待处理", "%(count)d 条待处理", count) % {"count": count}
+    return format_html(
+        '{} <span class="badge" data-alert-count="{}"><span aria-hidden="true">{}</span>'
+        '<span class="visually-hidden">（{}）</span></span>',
+        link.label,
+        count,
+        count,
+        hint,
+    )
 
 
 def links(request) -> dict:
@@ -55,6 +81,6 @@ def links(request) -> dict:
             continue
         current = here == url if url == "/" else here.startswith(url)
         navigation.append(
-            {"name": link.name.split(":")[1], "label": link.label, "url": url, "current": current}
+            {"name": link.name.split(":")[1], "label": _label(link, user), "url": url, "current": current}
         )
     return {"navigation": navigation}

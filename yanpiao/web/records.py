@@ -16,6 +16,7 @@ from yanpiao.access import disclosure, visibility
 from yanpiao.fapiao.compare import Difference
 from yanpiao.fapiao.findings import Finding
 from yanpiao.fapiao.invoice import from_json
+from yanpiao.risk.assessment import stored as stored_risk
 from yanpiao.verification.services import Result
 from yanpiao.web.forms import RevealForm
 
@@ -48,6 +49,7 @@ def stored_result(viewer, view: disclosure.VerificationView) -> Result:
         invoice=from_json(answer["invoice"]) if answer["invoice"] else None,
         status_history=answer["status_history"],
         signature=answer["signature"],
+        risk=stored_risk(verification.risk_score, verification.risk_reasons),
     )
 
 

@@ -9,7 +9,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -18,89 +17,225 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Webhook',
+            name="Webhook",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('url', models.URLField(max_length=500)),
-                ('secret', yanpiao.security.fields.EncryptedTextField()),
-                ('kinds', models.JSONField(default=list)),
-                ('min_severity', models.CharField(choices=[('low', '低'), ('medium', '中'), ('high', '高')], default='medium', max_length=8)),
-                ('active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                ("url", models.URLField(max_length=500)),
+                ("secret", yanpiao.security.fields.EncryptedTextField()),
+                ("kinds", models.JSONField(default=list)),
+                (
+                    "min_severity",
+                    models.CharField(
+                        choices=[("low", "低"), ("medium", "中"), ("high", "高")],
+                        default="medium",
+                        max_length=8,
+                    ),
+                ),
+                ("active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Alert',
+            name="Alert",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('kind', models.CharField(choices=[('duplicate_reimbursement', '重复报销'), ('invalid_status_presented', '提交了作废、红冲或异常发票'), ('forgery_probing', '疑似伪造试探'), ('enumeration', '疑似批量枚举'), ('amount_outlier', '金额异常'), ('issuance_burst', '开票量突增'), ('near_limit_amounts', '金额贴近限额'), ('seller_abnormal', '销售方异常'), ('forged_certificate', '伪造的查验证明'), ('reported_by_user', '用户举报'), ('model', '模型识别的异常')], max_length=32)),
-                ('severity', models.CharField(choices=[('low', '低'), ('medium', '中'), ('high', '高')], max_length=8)),
-                ('status', models.CharField(choices=[('open', '待处理'), ('acknowledged', '已确认'), ('resolved', '已解决'), ('false_positive', '误报')], default='open', max_length=16)),
-                ('subject', models.CharField(choices=[('invoice', '发票'), ('account', '账号'), ('address', '地址'), ('seller', '销售方')], max_length=8)),
-                ('subject_key', models.CharField(max_length=64)),
-                ('window_start', models.DateTimeField()),
-                ('summary', models.CharField(max_length=300)),
-                ('evidence', models.JSONField(default=list)),
-                ('occurrences', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('assignee', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("duplicate_reimbursement", "重复报销"),
+                            ("invalid_status_presented", "提交了作废、红冲或异常发票"),
+                            ("forgery_probing", "疑似伪造试探"),
+                            ("enumeration", "疑似批量枚举"),
+                            ("amount_outlier", "金额异常"),
+                            ("issuance_burst", "开票量突增"),
+                            ("near_limit_amounts", "金额贴近限额"),
+                            ("seller_abnormal", "销售方异常"),
+                            ("forged_certificate", "伪造的查验证明"),
+                            ("reported_by_user", "用户举报"),
+                            ("model", "模型识别的异常"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "severity",
+                    models.CharField(choices=[("low", "低"), ("medium", "中"), ("high", "高")], max_length=8),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "待处理"),
+                            ("acknowledged", "已确认"),
+                            ("resolved", "已解决"),
+                            ("false_positive", "误报"),
+                        ],
+                        default="open",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "subject",
+                    models.CharField(
+                        choices=[
+                            ("invoice", "发票"),
+                            ("account", "账号"),
+                            ("address", "地址"),
+                            ("seller", "销售方"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("subject_key", models.CharField(max_length=64)),
+                ("window_start", models.DateTimeField()),
+                ("summary", models.CharField(max_length=300)),
+                ("evidence", models.JSONField(default=list)),
+                ("occurrences", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "assignee",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Note',
+            name="Note",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', yanpiao.security.fields.EncryptedTextField(blank=True, default='')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('alert', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notes', to='alerts.alert')),
-                ('author', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("text", yanpiao.security.fields.EncryptedTextField(blank=True, default="")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "alert",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="notes", to="alerts.alert"
+                    ),
+                ),
+                (
+                    "author",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Subscription',
+            name="Subscription",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kinds', models.JSONField(default=list)),
-                ('min_severity', models.CharField(choices=[('low', '低'), ('medium', '中'), ('high', '高')], default='medium', max_length=8)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kinds", models.JSONField(default=list)),
+                (
+                    "min_severity",
+                    models.CharField(
+                        choices=[("low", "低"), ("medium", "中"), ("high", "高")],
+                        default="medium",
+                        max_length=8,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Delivery',
+            name="Delivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('pending', '待发送'), ('delivered', '已送达'), ('failed', '失败')], default='pending', max_length=10)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('next_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('last_status_code', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('last_error', models.CharField(blank=True, default='', max_length=300)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('delivered_at', models.DateTimeField(blank=True, null=True)),
-                ('alert', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='alerts.alert')),
-                ('webhook', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='alerts.webhook')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("pending", "待发送"), ("delivered", "已送达"), ("failed", "失败")],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("next_attempt_at", models.DateTimeField(blank=True, null=True)),
+                ("last_status_code", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("last_error", models.CharField(blank=True, default="", max_length=300)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("delivered_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "alert",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="deliveries",
+                        to="alerts.alert",
+                    ),
+                ),
+                (
+                    "webhook",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="deliveries",
+                        to="alerts.webhook",
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='alert',
-            index=models.Index(fields=['status', 'created_at'], name='alerts_aler_status_bbfb4b_idx'),
+            model_name="alert",
+            index=models.Index(fields=["status", "created_at"], name="alerts_aler_status_bbfb4b_idx"),
         ),
         migrations.AddIndex(
-            model_name='alert',
-            index=models.Index(fields=['created_at'], name='alerts_aler_created_8af5ce_idx'),
+            model_name="alert",
+            index=models.Index(fields=["created_at"], name="alerts_aler_created_8af5ce_idx"),
         ),
         migrations.AddConstraint(
-            model_name='alert',
-            constraint=models.UniqueConstraint(fields=('kind', 'subject', 'subject_key', 'window_start'), name='alerts_alert_one_per_window'),
+            model_name="alert",
+            constraint=models.UniqueConstraint(
+                fields=("kind", "subject", "subject_key", "window_start"), name="alerts_alert_one_per_window"
+            ),
         ),
     ]

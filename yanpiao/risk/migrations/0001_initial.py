@@ -6,77 +6,138 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('registry', '0003_encrypted_parties_and_check_codes'),
+        ("registry", "0003_encrypted_parties_and_check_codes"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='InvoiceScore',
+            name="InvoiceScore",
             fields=[
-                ('invoice', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='+', serialize=False, to='registry.invoice')),
-                ('version', models.PositiveIntegerField()),
-                ('score', models.PositiveSmallIntegerField()),
-                ('top_features', models.JSONField(default=list)),
+                (
+                    "invoice",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="+",
+                        serialize=False,
+                        to="registry.invoice",
+                    ),
+                ),
+                ("version", models.PositiveIntegerField()),
+                ("score", models.PositiveSmallIntegerField()),
+                ("top_features", models.JSONField(default=list)),
             ],
         ),
         migrations.CreateModel(
-            name='ModelVersion',
+            name="ModelVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField(unique=True)),
-                ('trained_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('invoices', models.PositiveIntegerField()),
-                ('seconds', models.FloatField()),
-                ('features', models.JSONField()),
-                ('params', models.JSONField(default=dict)),
-                ('digest', models.CharField(max_length=64)),
-                ('blob', models.BinaryField()),
-                ('active', models.BooleanField(default=False)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("version", models.PositiveIntegerField(unique=True)),
+                ("trained_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("invoices", models.PositiveIntegerField()),
+                ("seconds", models.FloatField()),
+                ("features", models.JSONField()),
+                ("params", models.JSONField(default=dict)),
+                ("digest", models.CharField(max_length=64)),
+                ("blob", models.BinaryField()),
+                ("active", models.BooleanField(default=False)),
             ],
         ),
         migrations.CreateModel(
-            name='SellerProfile',
+            name="SellerProfile",
             fields=[
-                ('seller', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='+', serialize=False, to='registry.party')),
-                ('invoices', models.PositiveIntegerField()),
-                ('amount_log_mean', models.FloatField()),
-                ('amount_log_std', models.FloatField()),
-                ('daily_mean', models.FloatField()),
-                ('busiest_day_ratio', models.FloatField()),
-                ('near_limit_share', models.FloatField()),
-                ('abnormal_invoices', models.PositiveIntegerField(default=0)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "seller",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="+",
+                        serialize=False,
+                        to="registry.party",
+                    ),
+                ),
+                ("invoices", models.PositiveIntegerField()),
+                ("amount_log_mean", models.FloatField()),
+                ("amount_log_std", models.FloatField()),
+                ("daily_mean", models.FloatField()),
+                ("busiest_day_ratio", models.FloatField()),
+                ("near_limit_share", models.FloatField()),
+                ("abnormal_invoices", models.PositiveIntegerField(default=0)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
         ),
         migrations.CreateModel(
-            name='InvoiceMark',
+            name="InvoiceMark",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('reported_by_user', 'Reported By User'), ('forged_certificate', 'Forged Certificate')], max_length=32)),
-                ('count', models.PositiveIntegerField(default=1)),
-                ('last_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('invoice', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='registry.invoice')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("reported_by_user", "Reported By User"),
+                            ("forged_certificate", "Forged Certificate"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("count", models.PositiveIntegerField(default=1)),
+                ("last_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "invoice",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="registry.invoice",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('invoice', 'kind'), name='risk_invoice_mark_unique')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("invoice", "kind"), name="risk_invoice_mark_unique")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Presentation',
+            name="Presentation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('presenter', models.CharField(max_length=64)),
-                ('first_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('last_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('count', models.PositiveIntegerField(default=1)),
-                ('invoice', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='registry.invoice')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("presenter", models.CharField(max_length=64)),
+                ("first_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("last_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("count", models.PositiveIntegerField(default=1)),
+                (
+                    "invoice",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="registry.invoice",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('invoice', 'presenter'), name='risk_presentation_unique')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("invoice", "presenter"), name="risk_presentation_unique")
+                ],
             },
         ),
     ]

@@ -5,15 +5,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('verification', '0003_invoice_type'),
+        ("verification", "0003_invoice_type"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='verification',
-            name='public_id',
-            field=models.UUIDField(default=yanpiao.verification.models.new_public_id, editable=False, unique=True),
+            model_name="verification",
+            name="public_id",
+            field=models.UUIDField(
+                default=yanpiao.verification.models.new_public_id, editable=False, unique=True
+            ),
         ),
     ]

@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('verification', '0004_public_id_uuid7'),
+        ("verification", "0004_public_id_uuid7"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='verification',
-            name='risk_reasons',
+            model_name="verification",
+            name="risk_reasons",
             field=models.JSONField(db_default=[], default=list),
         ),
         migrations.AddField(
-            model_name='verification',
-            name='risk_score',
+            model_name="verification",
+            name="risk_score",
             field=models.PositiveSmallIntegerField(db_default=0, default=0),
         ),
     ]

@@ -71,6 +71,8 @@ def render_text(result: services.Result, with_errors: bool = True) -> str:
     for finding in result.findings:
         if with_errors or finding.severity != ERROR:
             lines.append(f"  {finding.severity}: {finding.field}: {finding.message}")
+    lines.append(f"risk: {result.risk.score} ({result.risk.level})")
+    lines += [f"  {reason.code}: {reason.message}" for reason in result.risk.reasons]
     invoice = result.invoice
     if invoice:
         lines += [
