@@ -220,7 +220,7 @@ YANPIAO_BATCH_LEASE_SECONDS = config.integer("YANPIAO_BATCH_LEASE_SECONDS", 600,
 # this many sampled invoices (chosen by measurement: docs/risk.md#the-model), and how old the
 # active model may grow before a worker retrains it.
 YANPIAO_RISK_MODEL_TREES = config.integer("YANPIAO_RISK_MODEL_TREES", 100, minimum=1)
-YANPIAO_RISK_MODEL_SAMPLES = config.integer("YANPIAO_RISK_MODEL_SAMPLES", 256, minimum=2)
+YANPIAO_RISK_MODEL_SAMPLES = config.integer("YANPIAO_RISK_MODEL_SAMPLES", 1024, minimum=2)
 YANPIAO_RISK_MODEL_SEED = config.integer("YANPIAO_RISK_MODEL_SEED", 1)
 YANPIAO_RISK_RETRAIN_HOURS = config.integer("YANPIAO_RISK_RETRAIN_HOURS", 24, minimum=1)
 

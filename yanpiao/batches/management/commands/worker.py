@@ -34,6 +34,7 @@ from rq import SimpleWorker
 
 from yanpiao.batches import chunks, tasks
 from yanpiao.batches.models import Batch
+from yanpiao.risk import tasks as risk_tasks
 
 logger = logging.getLogger(__name__)
 
@@ -81,13 +82,17 @@ def _keep_rescuing(running) -> None:
 
 
 def _rescue() -> None:
+    """Queue what is due: tasks for abandoned batches, and the risk model's retraining."""
     try:
         queued = tasks.rescue()
+        retraining = risk_tasks.schedule()
     except DatabaseError:
         logger.warning("could not look for abandoned batches", exc_info=True)
         return
     if queued:
         logger.info("queued tasks for batches %s", ", ".join(map(str, sorted(queued))))
+    if retraining:
+        logger.info("queued a retraining of the risk model")
 
 
 class Command(BaseCommand):
