@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "yanpiao.history",
     "yanpiao.certificates",
     "yanpiao.feedback",
+    "yanpiao.support",
     "yanpiao.batches",
     "django_tasks",
     "django_tasks_db",

@@ -16,8 +16,25 @@ from django.utils.translation import gettext_lazy as _
 from yanpiao.security.fields import EncryptedModel, EncryptedTextField
 
 LOWEST, HIGHEST = 1, 5
+# What a service is rated on, 1–5 each, besides the overall score: a check's result and a closed ticket alike.
+ASPECTS = {
+    "speed": _("速度"),
+    "accuracy": _("准确"),
+    "ease_of_use": _("易用"),
+    "service": _("服务"),
+}
 COMMENT_LENGTH = 1000
 DETAILS_LENGTH = 2000
+
+
+def aspect_field(aspect: str) -> models.PositiveSmallIntegerField:
+    """The optional 1–5 score of one aspect (ASPECTS), for any model rating a service."""
+    return models.PositiveSmallIntegerField(
+        ASPECTS[aspect],
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(LOWEST), MaxValueValidator(HIGHEST)],
+    )
 
 
 class Rating(EncryptedModel):
@@ -37,6 +54,11 @@ class Rating(EncryptedModel):
     comment = EncryptedTextField(
         _("意见"), blank=True, default="", validators=[MaxLengthValidator(COMMENT_LENGTH)]
     )
+    # Per aspect (ASPECTS), each optional.
+    speed = aspect_field("speed")
+    accuracy = aspect_field("accuracy")
+    ease_of_use = aspect_field("ease_of_use")
+    service = aspect_field("service")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -132,6 +132,26 @@ class Action(StrEnum):
     WEBHOOK_CREATE = "webhook.create"
     WEBHOOK_CHANGE = "webhook.change"
     WEBHOOK_REDELIVER = "webhook.redeliver"
+    HELP_EDIT = "help.edit"  # staff created or changed a help page
+    TICKET_OPEN = "ticket.open"
+    TICKET_REPLY = "ticket.reply"  # a message on a ticket (its text is not in the log), staff's or the owner's
+    TICKET_NOTE = "ticket.note"  # a staff-only note on a ticket
+    TICKET_ASSIGN = "ticket.assign"
+    TICKET_CLOSE = "ticket.close"
+    TICKET_REOPEN = "ticket.reopen"
+    TICKET_RATE = "ticket.rate"
+    TICKET_OVERDUE = "ticket.overdue"  # a ticket passed its first-response promise; its assignee was told
+    CANNED_ANSWER_CHANGE = "canned_answer.change"
+    SURVEY_CREATE = "survey.create"
+    SURVEY_CHANGE = "survey.change"
+    SURVEY_SEND = "survey.send"  # invitations queued (audience, count)
+    SURVEY_CLOSE = "survey.close"
+    SURVEY_RESPOND = "survey.respond"
+    SURVEY_UNSUBSCRIBE = "survey.unsubscribe"
+    SURVEY_EXPORT = "survey.export"
+    SUGGESTION_CREATE = "suggestion.create"
+    SUGGESTION_STATUS = "suggestion.status"  # staff set a suggestion's status
+    SUGGESTION_AWARD = "suggestion.award"  # staff awarded points to a suggestion's author
     AUDIT_TRIGGER_RESTORE = "audit.trigger_restore"  # migrate found a trigger of the log missing or off
     AUDIT_RESEAL = "audit.reseal"  # an operator accepted the checkpoint file as it is now
 
