@@ -135,7 +135,14 @@ EMAIL_BACKEND = (
     else "yanpiao.accounts.outbox.OutboxEmailBackend"
 )
 DEFAULT_FROM_EMAIL = config.os.environ.get("YANPIAO_MAIL_FROM", "验票 Yanpiao <noreply@yanpiao.localhost>")
+# The contact page (/help/contact/): the support hotline and the support address.
+YANPIAO_SUPPORT_HOTLINE = config.os.environ.get("YANPIAO_SUPPORT_HOTLINE", "").strip() or "12366"
+YANPIAO_SUPPORT_EMAIL = (
+    config.os.environ.get("YANPIAO_SUPPORT_EMAIL", "").strip() or "support@yanpiao.localhost"
+)
 YANPIAO_SMS_BACKEND = "yanpiao.accounts.outbox.OutboxSmsBackend"
+# Tickets (yanpiao.support.sla): staff's first answer is due this many hours after a ticket is opened.
+YANPIAO_TICKET_SLA_HOURS = int(config.os.environ.get("YANPIAO_TICKET_SLA_HOURS", "").strip() or 24)
 YANPIAO_OUTBOX = HOME / "outbox"
 # Links in mail and text messages start with this, never with a request's Host (required in production).
 YANPIAO_SITE_URL = config.site_url(ENV)
@@ -198,6 +205,8 @@ STATIC_ROOT = HOME / "static"
 # worker needs nothing but the database (`yanpiao worker`); RQ on the Redis at YANPIAO_REDIS_URL
 # (redis://host:6379/0) when set.  The chunks of a batch are claimed in the database either way.
 _TASK_QUEUES = ["default", "batches"]
+# What every worker looks at now and then: each a schedule() that queues its task when it is due.
+YANPIAO_PERIODIC_TASKS = ["yanpiao.risk.tasks.schedule", "yanpiao.support.sla.schedule"]
 YANPIAO_REDIS_URL = os.environ.get("YANPIAO_REDIS_URL", "").strip()
 if YANPIAO_REDIS_URL:
     INSTALLED_APPS.append("django_rq")
@@ -215,6 +224,8 @@ YANPIAO_BATCH_CHUNK_ROWS = config.integer("YANPIAO_BATCH_CHUNK_ROWS", 2000, mini
 YANPIAO_ALERT_WINDOW_HOURS = config.integer("YANPIAO_ALERT_WINDOW_HOURS", 24, minimum=1)
 YANPIAO_ALERT_THRESHOLD = config.integer("YANPIAO_ALERT_THRESHOLD", 70, minimum=0)
 YANPIAO_ALERT_MODEL_THRESHOLD = config.integer("YANPIAO_ALERT_MODEL_THRESHOLD", 90, minimum=0)
+# Surveys (yanpiao.support.surveys): invitations mailed and texted per minute, at most.
+YANPIAO_SURVEY_SENDS_PER_MINUTE = config.integer("YANPIAO_SURVEY_SENDS_PER_MINUTE", 60, minimum=1)
 YANPIAO_BATCH_LEASE_SECONDS = config.integer("YANPIAO_BATCH_LEASE_SECONDS", 600, minimum=1)
 
 # The risk model (yanpiao.risk.learning): an isolation forest of this many trees, each grown on

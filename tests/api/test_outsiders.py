@@ -12,6 +12,8 @@ from yanpiao.accounts.models import Role
 from yanpiao.alerts import services as alerts
 from yanpiao.api.main import api as ninja_api
 from yanpiao.batches import services as batches
+from yanpiao.support import surveys
+from yanpiao.support import tickets as support_tickets
 from yanpiao.verification import services as verification
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +33,12 @@ def owned(register, make_user, tmp_path):
     )
     batch = batches.create(owner, table, "batch.csv")
     alert = alerts.raise_alert("forgery_probing", "high", "account", str(owner.pk), "probing")
+    ticket = support_tickets.open_ticket(owner, "question", "x", "y")
+    staff = make_user(Role.AUDITOR, email="survey.staff@example.com")
+    survey = surveys.save_draft(staff, [surveys.QuestionDraft("rating", "打分")], title="调查")
     return {
+        "ticket_id": str(ticket.public_id),
+        "survey_id": str(survey.public_id),
         "alert_id": str(alert.public_id),
         "verification_id": str(result.verification_id),
         "key": f"{invoice.code}-{invoice.number}",
@@ -58,13 +65,28 @@ ID_TAKING = {
     ("post", "/api/v1/alerts/{alert_id}/reopen"): None,
     ("post", "/api/v1/alerts/{alert_id}/assign"): {"assignee_id": None},
     ("post", "/api/v1/alerts/{alert_id}/notes"): {"text": "x"},
+    ("get", "/api/v1/tickets/{ticket_id}"): None,
+    ("post", "/api/v1/tickets/{ticket_id}/replies"): {"body": "x"},
+    ("post", "/api/v1/tickets/{ticket_id}/close"): None,
+    ("post", "/api/v1/tickets/{ticket_id}/reopen"): None,
+    ("post", "/api/v1/tickets/{ticket_id}/ratings"): {"service": 1},
+    ("get", "/api/v1/surveys/{survey_id}"): None,
+    ("get", "/api/v1/surveys/{survey_id}/responses"): None,
+    ("post", "/api/v1/surveys/{survey_id}/responses"): {"token": "not-theirs", "answers": {}},
+}
+# Open to every signed-in user (the suggestion board): tests/api/test_suggestions.py checks 401 and 404.
+SHARED = {
+    ("get", "/api/v1/suggestions/{suggestion_id}"),
+    ("post", "/api/v1/suggestions/{suggestion_id}/vote"),
+    ("delete", "/api/v1/suggestions/{suggestion_id}/vote"),
+    ("post", "/api/v1/suggestions/{suggestion_id}/comments"),
 }
 
 
 def test_the_list_of_id_taking_endpoints_is_complete():
     schema = ninja_api.get_openapi_schema()
     with_ids = {(method, path) for path, ops in schema["paths"].items() if "{" in path for method in ops}
-    assert with_ids == set(ID_TAKING)
+    assert with_ids == set(ID_TAKING) | SHARED
 
 
 @pytest.mark.parametrize("operation", ID_TAKING, ids=lambda op: f"{op[0]} {op[1]}")
@@ -78,6 +100,8 @@ def test_an_outsider_gets_404_for_someone_elses_id_as_for_none(
     scopes = ["verify", "history:read", "issue", "account", "batch", "alerts"]
     missing = {
         "alert_id": str(uuid.uuid4()),
+        "ticket_id": str(uuid.uuid4()),
+        "survey_id": str(uuid.uuid4()),
         "verification_id": str(uuid.uuid4()),
         "key": "1100251130-99999999",
         "token_id": "999999",

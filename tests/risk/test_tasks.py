@@ -54,3 +54,14 @@ def test_a_retraining_left_running_by_a_killed_worker_does_not_block_the_next_fo
     assert tasks.waiting() and not tasks.schedule()
     queued().update(started_at=timezone.now() - datetime.timedelta(hours=2))
     assert not tasks.waiting() and tasks.schedule()
+
+
+def test_a_worker_looking_around_queues_the_retraining_once(register):
+    """The worker's periodic look (``YANPIAO_PERIODIC_TASKS``) queues what is due, once."""
+    from yanpiao.batches.management.commands import worker
+
+    register(type="01")
+    worker._rescue()
+    worker._rescue()
+    queued = DBTaskResult.objects.filter(task_path=tasks.retrain.module_path, status=TaskResultStatus.READY)
+    assert queued.count() == 1

@@ -18,6 +18,9 @@ from yanpiao.api import (  # noqa: F401
     history,
     invoices,
     routers,
+    suggestions,
+    surveys,
+    tickets,
     verifications,
 )
 from yanpiao.api.renderers import OrjsonRenderer

@@ -11,9 +11,15 @@ tokens = Router(tags=["tokens 令牌"])
 health = Router(tags=["health 状态"])
 batches = Router(tags=["batches 批量"])
 alerts = Router(tags=["alerts 风险预警 (auditors)"])
+surveys = Router(tags=["surveys 问卷"])
+ratings = Router(tags=["ratings 评价"])
+suggestions = Router(tags=["suggestions 建议箱"])
+tickets = Router(tags=["tickets 工单"])
 
 # Where each router is mounted under /api/v1.
 MOUNTS = {
+    "/tickets": tickets,
+    "/suggestions": suggestions,
     "/verifications": verifications,
     "/certificates": certificates,
     "/invoices": invoices,
@@ -21,5 +27,7 @@ MOUNTS = {
     "/tokens": tokens,
     "/batches": batches,
     "/alerts": alerts,
+    "/surveys": surveys,
+    "/ratings": ratings,
     "": health,
 }

@@ -13,41 +13,52 @@ of the text the user wrote.
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from yanpiao import dbapi
 from yanpiao.access import visibility
-from yanpiao.feedback.models import Rating, SuspiciousReport
+from yanpiao.feedback.models import ASPECTS, Rating, SuspiciousReport
 from yanpiao.security import audit
 from yanpiao.verification.models import Verification
 
 THEIRS = ["verification", "rater", "reporter"]  # fetched through the access layer: not validated again
 
 
-def rate(user, verification_id, score: int, comment: str = "") -> Rating:
+def rate(user, verification_id, score: int, comment: str = "", aspects: dict | None = None) -> Rating:
     """Store ``user``'s rating of the verification ``verification_id`` (its public id), replacing
-    any rating they gave it before."""
+    any rating they gave it before.  ``aspects`` scores some of :data:`ASPECTS` 1–5 each (an
+    aspect left out, or ``None``, is not rated); an unknown aspect is a ValidationError."""
     verification = visibility.verification_for(user, verification_id)
-    wanted = Rating(verification=verification, rater=user, score=score, comment=comment or "")
+    aspects = {name: value for name, value in (aspects or {}).items() if value not in (None, "")}
+    unknown = sorted(set(aspects) - set(ASPECTS))
+    if unknown:
+        raise ValidationError({name: "unknown aspect" for name in unknown})
+    scores = {name: aspects.get(name) for name in ASPECTS}
+    wanted = Rating(verification=verification, rater=user, score=score, comment=comment or "", **scores)
     wanted.full_clean(exclude=THEIRS, validate_unique=False, validate_constraints=False)
     with dbapi.serialized_writes(), transaction.atomic():
         rating, created = Rating.objects.update_or_create(
             verification=verification,
             rater=user,
-            defaults={"score": wanted.score, "comment": wanted.comment, "created_at": timezone.now()},
-        )
-        audit.record(
-            audit.Action.FEEDBACK_RATE,
-            user,
-            audit.target(rating),
-            {
-                **_about(verification),
-                "score": rating.score,
-                "commented": bool(rating.comment),
-                "replaced": not created,
+            defaults={
+                "score": wanted.score,
+                "comment": wanted.comment,
+                **{name: getattr(wanted, name) for name in ASPECTS},
+                "created_at": timezone.now(),
             },
         )
+        detail = {
+            **_about(verification),
+            "score": rating.score,
+            "commented": bool(rating.comment),
+            "replaced": not created,
+        }
+        rated = {name: getattr(rating, name) for name in ASPECTS if getattr(rating, name)}
+        if rated:
+            detail["aspects"] = rated  # scores only: never the comment
+        audit.record(audit.Action.FEEDBACK_RATE, user, audit.target(rating), detail)
     return rating
 
 

@@ -134,7 +134,9 @@ class Action(StrEnum):
     WEBHOOK_REDELIVER = "webhook.redeliver"
     HELP_EDIT = "help.edit"  # staff created or changed a help page
     TICKET_OPEN = "ticket.open"
-    TICKET_REPLY = "ticket.reply"  # a message on a ticket (its text is not in the log), staff's or the owner's
+    TICKET_REPLY = (
+        "ticket.reply"  # a message on a ticket (its text is not in the log), staff's or the owner's
+    )
     TICKET_NOTE = "ticket.note"  # a staff-only note on a ticket
     TICKET_ASSIGN = "ticket.assign"
     TICKET_CLOSE = "ticket.close"

@@ -22,15 +22,19 @@ from django.views.decorators.http import require_POST
 
 from yanpiao.access import visibility
 from yanpiao.feedback import services
-from yanpiao.feedback.models import Rating, SuspiciousReport
+from yanpiao.feedback.models import ASPECTS, Rating, SuspiciousReport
 
 
 class RatingForm(forms.ModelForm):
-    """A score and an optional comment; the model's rules (1–5, ≤ 1000 characters) validate them."""
+    """A score, optional 1–5 scores per aspect (ASPECTS) and an optional comment; the model's rules
+    (1–5, ≤ 1000 characters) validate them."""
 
     class Meta:
         model = Rating
-        fields = ["score", "comment"]
+        fields = ["score", *ASPECTS, "comment"]
+
+    def aspects(self) -> dict:
+        return {name: self.cleaned_data.get(name) for name in ASPECTS}
 
 
 class ReportForm(forms.ModelForm):
@@ -57,7 +61,9 @@ def rate(request, public_id):
     form = RatingForm(request.POST)
     if not form.is_valid():
         return _refused(request, public_id, Feedback(rating_form=form))
-    rating = services.rate(request.user, public_id, form.cleaned_data["score"], form.cleaned_data["comment"])
+    rating = services.rate(
+        request.user, public_id, form.cleaned_data["score"], form.cleaned_data["comment"], form.aspects()
+    )
     return _stored(request, public_id, Feedback(rating=rating), _("感谢您的评价。"))
 
 

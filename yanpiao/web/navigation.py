@@ -29,7 +29,10 @@ LINKS = (
     Link("web:history", _("查验记录"), "signed_in"),
     Link("web:batches", _("批量查验"), "signed_in"),
     Link("web:issuer", _("开票"), "issuer"),
+    Link("web:suggestions", _("建议箱"), "signed_in"),
+    Link("web:tickets", _("工单"), "signed_in"),
     Link("web:alerts", _("预警"), "staff"),
+    Link("web:help", _("帮助")),
 )
 
 

@@ -6,7 +6,7 @@ here under its prefix: the names stay in the ``web`` namespace (``web:history``,
 
 from django.urls import include, path
 
-from yanpiao.web import alerts, batches, feedback, history, intake, issuing, pwa, records, tokens, views
+from yanpiao.web import alerts, batches, feedback, help, history, intake, issuing, pwa, records, tokens, views
 
 app_name = "web"
 
@@ -20,6 +20,11 @@ urlpatterns = [
     path("batches/", include(batches.urlpatterns)),
     path("issuer/", include(issuing.urlpatterns)),
     path("alerts/", include(alerts.urlpatterns)),
+    path("tickets/", include("yanpiao.web.tickets")),
+    path("surveys/", include("yanpiao.web.surveys")),
+    path("ratings/", include("yanpiao.web.ratings")),
+    path("suggestions/", include("yanpiao.web.suggestions")),
+    path("help/", include(help.urlpatterns)),
     path("verifications/<uuid:public_id>/", records.verification_detail, name="verification"),
     path("verifications/<uuid:public_id>/", include(feedback.urlpatterns)),
     path("accounts/me/data/", views.my_data, name="my_data"),

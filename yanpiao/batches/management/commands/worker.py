@@ -25,16 +25,17 @@ import threading
 import time
 import uuid
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection
+from django.utils.module_loading import import_string
 from django_tasks_db.management.commands import db_worker
 from django_tasks_rq import RQBackend
 from rq import SimpleWorker
 
 from yanpiao.batches import chunks, tasks
 from yanpiao.batches.models import Batch
-from yanpiao.risk import tasks as risk_tasks
 
 logger = logging.getLogger(__name__)
 
@@ -82,17 +83,19 @@ def _keep_rescuing(running) -> None:
 
 
 def _rescue() -> None:
-    """Queue what is due: tasks for abandoned batches, and the risk model's retraining."""
+    """Queue what is due: tasks for abandoned batches, then each of ``YANPIAO_PERIODIC_TASKS`` (the
+    dotted path of a ``schedule()`` that queues its task when it is due: the risk model's
+    retraining, the tickets' overdue check …)."""
     try:
         queued = tasks.rescue()
-        retraining = risk_tasks.schedule()
+        scheduled = [path for path in settings.YANPIAO_PERIODIC_TASKS if import_string(path)()]
     except DatabaseError:
-        logger.warning("could not look for abandoned batches", exc_info=True)
+        logger.warning("could not look for abandoned batches or periodic tasks", exc_info=True)
         return
     if queued:
         logger.info("queued tasks for batches %s", ", ".join(map(str, sorted(queued))))
-    if retraining:
-        logger.info("queued a retraining of the risk model")
+    for path in scheduled:
+        logger.info("queued the periodic task of %s", path)
 
 
 class Command(BaseCommand):
