@@ -142,7 +142,7 @@ YANPIAO_SUPPORT_EMAIL = (
 )
 YANPIAO_SMS_BACKEND = "yanpiao.accounts.outbox.OutboxSmsBackend"
 # Tickets (yanpiao.support.sla): staff's first answer is due this many hours after a ticket is opened.
-YANPIAO_TICKET_SLA_HOURS = int(config.os.environ.get("YANPIAO_TICKET_SLA_HOURS", "").strip() or 24)
+YANPIAO_TICKET_SLA_HOURS = config.integer("YANPIAO_TICKET_SLA_HOURS", 24, minimum=1)
 YANPIAO_OUTBOX = HOME / "outbox"
 # Links in mail and text messages start with this, never with a request's Host (required in production).
 YANPIAO_SITE_URL = config.site_url(ENV)

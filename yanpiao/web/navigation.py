@@ -32,6 +32,7 @@ LINKS = (
     Link("web:suggestions", _("建议箱"), "signed_in"),
     Link("web:tickets", _("工单"), "signed_in"),
     Link("web:alerts", _("预警"), "staff"),
+    Link("web:surveys", _("问卷"), "staff"),
     Link("web:help", _("帮助")),
 )
 
