@@ -39,6 +39,10 @@ class Alert(models.Model):
         FORGED_CERTIFICATE = codes.FORGED_CERTIFICATE, _("伪造的查验证明")
         REPORTED_BY_USER = codes.REPORTED_BY_USER, _("用户举报")
         MODEL = codes.MODEL, _("模型识别的异常")
+        # The request guard's (yanpiao.guard): attacks on the site itself, about an address.
+        SCANNER = "scanner", _("扫描探测")
+        CREDENTIAL_STUFFING = "credential_stuffing", _("撞库登录")
+        PAYLOAD_PROBE = "payload_probe", _("恶意请求内容")
 
     class Status(models.TextChoices):
         OPEN = "open", _("待处理")

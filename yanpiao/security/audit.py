@@ -154,6 +154,9 @@ class Action(StrEnum):
     SUGGESTION_CREATE = "suggestion.create"
     SUGGESTION_STATUS = "suggestion.status"  # staff set a suggestion's status
     SUGGESTION_AWARD = "suggestion.award"  # staff awarded points to a suggestion's author
+    GUARD_BLOCK = "guard.block"  # the request guard blocked an address or an account (reason, until)
+    GUARD_UNBLOCK = "guard.unblock"  # a block was lifted, by an operator or when it ran out
+    RETENTION_PRUNE = "retention.prune"  # history or logs past their retention were deleted (counts)
     AUDIT_TRIGGER_RESTORE = "audit.trigger_restore"  # migrate found a trigger of the log missing or off
     AUDIT_RESEAL = "audit.reseal"  # an operator accepted the checkpoint file as it is now
 
