@@ -12,6 +12,7 @@ import pytest
 from django.conf import settings
 
 from tests.batches.test_commands import key_table, registry_home, start
+from yanpiao.batches import tasks
 
 DATABASE = settings.DATABASES["default"]
 pytestmark = pytest.mark.skipif(
@@ -54,7 +55,9 @@ def test_two_workers_share_a_batch_and_no_row_is_verified_twice(tmp_path, databa
         history = [row[0] for row in database.execute("SELECT public_id FROM verification_verification")]
         done_by: dict[str, int] = {}
         for worker_ids, chunks_done in database.execute(
-            "SELECT worker_ids, return_value FROM django_tasks_database_dbtaskresult WHERE status = 'SUCCESSFUL'"
+            "SELECT worker_ids, return_value FROM django_tasks_database_dbtaskresult"
+            " WHERE status = 'SUCCESSFUL' AND task_path = %s",
+            [tasks.process_batch.module_path],
         ):
             done_by[worker_ids[0]] = done_by.get(worker_ids[0], 0) + chunks_done
         status, processed = database.execute("SELECT status, processed FROM batches_batch").fetchone()
