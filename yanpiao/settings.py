@@ -44,11 +44,15 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "yanpiao.demo",
     "yanpiao.web",
+    "yanpiao.guard",
 ]
 
 MIDDLEWARE = [
+    "yanpiao.observability.middleware.RequestIdMiddleware",  # first: request id, access log, metrics
     "django.middleware.security.SecurityMiddleware",
+    "yanpiao.guard.middleware.GuardMiddleware",  # the request guard: blocked addresses and accounts refused
     "yanpiao.api.errors.ErrorShapeMiddleware",  # under /api/, every error in the API's shape
+    "yanpiao.web.unavailable.DatabaseUnavailableMiddleware",  # 503 while the database is unreachable
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",  # the language: the visitor's choice, else Accept-Language
     "django.middleware.common.CommonMiddleware",
@@ -140,10 +144,49 @@ YANPIAO_SUPPORT_HOTLINE = config.os.environ.get("YANPIAO_SUPPORT_HOTLINE", "").s
 YANPIAO_SUPPORT_EMAIL = (
     config.os.environ.get("YANPIAO_SUPPORT_EMAIL", "").strip() or "support@yanpiao.localhost"
 )
+# Faults (docs/operations.md): a kept connection is checked before a request uses it, so the site
+# recovers by itself after the database restarts (a 503 while it is down: yanpiao.web.unavailable).
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# The cache on the Redis of YANPIAO_REDIS_URL, degrading to none while Redis is away (yanpiao.cache);
+# each process's memory without it.  Sessions stay in the database (read through the cache with
+# Redis), so a lost cache loses no session.
+from yanpiao import cache as _cache  # noqa: E402 (imports no settings)
+
+CACHES = _cache.caches(os.environ.get("YANPIAO_REDIS_URL", "").strip())
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if os.environ.get("YANPIAO_REDIS_URL", "").strip()
+    else "django.contrib.sessions.backends.db"
+)
 YANPIAO_SMS_BACKEND = "yanpiao.accounts.outbox.OutboxSmsBackend"
 # Tickets (yanpiao.support.sla): staff's first answer is due this many hours after a ticket is opened.
 YANPIAO_TICKET_SLA_HOURS = config.integer("YANPIAO_TICKET_SLA_HOURS", 24, minimum=1)
+# Observability (yanpiao.observability, docs/observability.md): log lines as JSON on stderr
+# (YANPIAO_LOG_FORMAT=text: readable), the networks besides loopback that may read /metrics
+# (YANPIAO_METRICS_ALLOW, CIDRs), and how many days the verification history and the log files
+# under YANPIAO_HOME/logs are kept (183, six months, by default and at least).  The counters of
+# every process of this machine add up in PROMETHEUS_MULTIPROC_DIR (YANPIAO_HOME/metrics), set
+# here, before anything imports prometheus_client.
+from yanpiao.observability import settings as _observability  # noqa: E402 (needs only config)
+
+YANPIAO_LOG_FORMAT = _observability.log_format()
+LOGGING_CONFIG = "yanpiao.observability.logs.configure"
+YANPIAO_METRICS_ALLOW = _observability.metrics_allow()
+YANPIAO_METRICS_DIR = _observability.metrics_directory(HOME)
+YANPIAO_HISTORY_RETENTION_DAYS = _observability.retention_days("YANPIAO_HISTORY_RETENTION_DAYS")
+YANPIAO_LOG_RETENTION_DAYS = _observability.retention_days("YANPIAO_LOG_RETENTION_DAYS")
 YANPIAO_OUTBOX = HOME / "outbox"
+# Reads outside a transaction to a PostgreSQL streaming replica when YANPIAO_REPLICA_URL is set
+# (yanpiao.dbrouter); writes and every query of a transaction stay on DATABASE_URL's primary.
+from yanpiao import dbrouter as _dbrouter  # noqa: E402 (needs no Django)
+
+YANPIAO_REPLICA_URL = os.environ.get("YANPIAO_REPLICA_URL", "").strip()
+if YANPIAO_REPLICA_URL:
+    try:
+        DATABASES[_dbrouter.REPLICA] = _dbrouter.replica_database(YANPIAO_REPLICA_URL, DATABASES["default"])
+    except ValueError as _error:
+        raise config.ConfigError(str(_error)) from None
+DATABASE_ROUTERS = ["yanpiao.dbrouter.ReplicaRouter"]
 # Links in mail and text messages start with this, never with a request's Host (required in production).
 YANPIAO_SITE_URL = config.site_url(ENV)
 # Mail, text messages and reset requests run after the response (yanpiao.accounts.delivery):
@@ -206,7 +249,11 @@ STATIC_ROOT = HOME / "static"
 # (redis://host:6379/0) when set.  The chunks of a batch are claimed in the database either way.
 _TASK_QUEUES = ["default", "batches"]
 # What every worker looks at now and then: each a schedule() that queues its task when it is due.
-YANPIAO_PERIODIC_TASKS = ["yanpiao.risk.tasks.schedule", "yanpiao.support.sla.schedule"]
+YANPIAO_PERIODIC_TASKS = [
+    "yanpiao.risk.tasks.schedule",
+    "yanpiao.support.sla.schedule",
+    "yanpiao.observability.retention.schedule",
+]
 YANPIAO_REDIS_URL = os.environ.get("YANPIAO_REDIS_URL", "").strip()
 if YANPIAO_REDIS_URL:
     INSTALLED_APPS.append("django_rq")
@@ -219,6 +266,10 @@ else:
 YANPIAO_BATCH_MAX_BYTES = config.integer("YANPIAO_BATCH_MAX_BYTES", 200 * 1024**2, minimum=1)
 # Rows per chunk of a batch, and how long a worker's claim on a chunk holds before another may take it.
 YANPIAO_BATCH_CHUNK_ROWS = config.integer("YANPIAO_BATCH_CHUNK_ROWS", 2000, minimum=1)
+# Audit log: parallel hash chains (lanes) writers spread over (0: 16 on PostgreSQL, 1 on SQLite).
+YANPIAO_AUDIT_LANES = config.integer("YANPIAO_AUDIT_LANES", 0)
+if YANPIAO_AUDIT_LANES > 256:
+    raise config.ConfigError(f"YANPIAO_AUDIT_LANES must be at most 256, not {YANPIAO_AUDIT_LANES}")
 # Alerts (yanpiao.alerts): one alert per kind and subject in each window of this many hours; a
 # reason raises one from this score up (the model's from its own threshold).
 YANPIAO_ALERT_WINDOW_HOURS = config.integer("YANPIAO_ALERT_WINDOW_HOURS", 24, minimum=1)
@@ -226,6 +277,31 @@ YANPIAO_ALERT_THRESHOLD = config.integer("YANPIAO_ALERT_THRESHOLD", 70, minimum=
 YANPIAO_ALERT_MODEL_THRESHOLD = config.integer("YANPIAO_ALERT_MODEL_THRESHOLD", 90, minimum=0)
 # Surveys (yanpiao.support.surveys): invitations mailed and texted per minute, at most.
 YANPIAO_SURVEY_SENDS_PER_MINUTE = config.integer("YANPIAO_SURVEY_SENDS_PER_MINUTE", 60, minimum=1)
+# The request guard (yanpiao.guard, docs/operations.md): what it counts per address or account in
+# windows of YANPIAO_GUARD_WINDOW_MINUTES, and how long a block lasts.  YANPIAO_GUARD_ALLOW: the
+# trusted networks (CIDRs, comma-separated), never counted nor blocked.
+YANPIAO_GUARD_ENABLED = config.boolean("YANPIAO_GUARD_ENABLED", default=True)
+YANPIAO_GUARD_ALLOW = [
+    cidr.strip() for cidr in os.environ.get("YANPIAO_GUARD_ALLOW", "").split(",") if cidr.strip()
+]
+for _cidr in YANPIAO_GUARD_ALLOW:
+    from ipaddress import ip_network
+
+    try:
+        ip_network(_cidr, strict=False)
+    except ValueError:
+        raise config.ConfigError(f"YANPIAO_GUARD_ALLOW: {_cidr!r} is not a network (CIDR)") from None
+YANPIAO_GUARD_BLOCK_MINUTES = config.integer("YANPIAO_GUARD_BLOCK_MINUTES", 15, minimum=1)
+YANPIAO_GUARD_WINDOW_MINUTES = config.integer("YANPIAO_GUARD_WINDOW_MINUTES", 10, minimum=1)
+YANPIAO_GUARD_NOT_FOUND_PAGES = config.integer("YANPIAO_GUARD_NOT_FOUND_PAGES", 40, minimum=1)
+YANPIAO_GUARD_PROBE_PATHS = config.integer("YANPIAO_GUARD_PROBE_PATHS", 3, minimum=1)
+YANPIAO_GUARD_PAYLOAD_PROBES = config.integer("YANPIAO_GUARD_PAYLOAD_PROBES", 3, minimum=1)
+YANPIAO_GUARD_ENUMERATION_NOT_FOUND = config.integer("YANPIAO_GUARD_ENUMERATION_NOT_FOUND", 50, minimum=1)
+YANPIAO_GUARD_ENUMERATION_SHARE = config.integer("YANPIAO_GUARD_ENUMERATION_SHARE", 80, minimum=1)  # percent
+YANPIAO_GUARD_LOGIN_ACCOUNTS = config.integer("YANPIAO_GUARD_LOGIN_ACCOUNTS", 10, minimum=2)
+YANPIAO_GUARD_FIELD_MAX_CHARS = config.integer("YANPIAO_GUARD_FIELD_MAX_CHARS", 20000, minimum=100)
+YANPIAO_GUARD_INSPECT_BYTES = config.integer("YANPIAO_GUARD_INSPECT_BYTES", 65536, minimum=0)
+YANPIAO_GUARD_CACHE_SECONDS = config.integer("YANPIAO_GUARD_CACHE_SECONDS", 2)
 YANPIAO_BATCH_LEASE_SECONDS = config.integer("YANPIAO_BATCH_LEASE_SECONDS", 600, minimum=1)
 
 # The risk model (yanpiao.risk.learning): an isolation forest of this many trees, each grown on

@@ -90,24 +90,36 @@ def row(id):
         return cursor.fetchone()
 
 
+def entries():
+    return audit.AuditEntry.objects.count()
+
+
 def test_entries_form_a_chain():
     ids = record_some(4)
     assert ids == list(range(ids[0], ids[0] + 4))
     for previous, current in zip(ids, ids[1:], strict=False):
-        assert row(current)[0] == row(previous)[1]
+        assert row(current)[0] == row(previous)[1]  # one transaction: one lane
     report = audit.verify()
     assert report.ok, report.reason
-    assert report.count == report.head_id == ids[-1]
-    assert report.summary() == f"audit log intact: {ids[-1]} entries, no checkpoint yet"
+    assert (report.count, report.head_id) == (entries(), ids[-1])
+    assert report.summary() == f"audit log intact: {entries()} entries, no checkpoint yet"
+
+
+def lane_before(entry):
+    """The entry before ``entry`` in its lane; None for a lane's first."""
+    return audit.AuditEntry.objects.filter(lane=entry.lane, seq=entry.seq - 1).first()
 
 
 def test_first_entry_follows_zeros_and_hash_is_reproducible():
-    ids = record_some(1)
+    record_some(1)
     entry = audit.tail(1)[0]
-    expected_previous = audit.GENESIS if ids[0] == 1 else row(ids[0] - 1)[1]
-    assert entry.previous_hash == expected_previous
+    before = lane_before(entry)
+    assert entry.previous_hash == (audit.GENESIS if before is None else before.entry_hash)
+    assert (entry.seq == 1) == (before is None)
     fields = {
         "id": entry.id,
+        "lane": entry.lane,
+        "seq": entry.seq,
         "at": audit.instant(entry.at),
         "actor_id": None,
         "action": "verification.create",
@@ -184,9 +196,11 @@ def test_an_entry_rewritten_with_a_fresh_hash_is_named():
     ids = record_some(5)
     previous_hash = row(ids[1])[0]
     forged = audit.tail(5)[1]
-    new_hash = audit.entry_hash(
+    new_hash = audit.lane_entry_hash(  # with the key in hand
         previous_hash,
         forged.id,
+        forged.lane,
+        forged.seq,
         audit.instant(forged.at),
         None,
         "verification.create",
@@ -236,8 +250,16 @@ def test_a_rewritten_head_is_found_through_the_checkpoint():
     ids = record_some(3)
     audit.checkpoint()
     head = audit.tail(1)[0]
-    new_hash = audit.entry_hash(
-        head.previous_hash, head.id, audit.instant(head.at), None, "verification.create", "x", {}
+    new_hash = audit.lane_entry_hash(
+        head.previous_hash,
+        head.id,
+        head.lane,
+        head.seq,
+        audit.instant(head.at),
+        None,
+        "verification.create",
+        "x",
+        {},
     )
     with bypassing_triggers() as cursor:
         cursor.execute(
@@ -259,8 +281,10 @@ def test_checkpoints_are_signed_with_the_published_key(home):
         bytes.fromhex((home / "audit" / "signing-key.pub").read_text())
     )
     assert (line["sequence"], line["previous"]) == (1, "")
-    signed = {key: line[key] for key in ("at", "hash", "id", "previous", "sequence")}
-    message = b"yanpiao audit checkpoint 2\n" + json.dumps(signed, separators=(",", ":")).encode()
+    head = audit.tail(1)[0]
+    assert [head.lane, head.seq, head.id, head.entry_hash] in line["lanes"]
+    signed = {key: line[key] for key in ("at", "hash", "id", "lanes", "previous", "root", "sequence")}
+    message = b"yanpiao audit checkpoint 3\n" + json.dumps(signed, separators=(",", ":")).encode()
     published.verify(bytes.fromhex(line["signature"]), message)  # raises if it does not hold
     secret = home / "keys" / "audit-signing.key"
     assert secret.stat().st_mode & 0o777 == 0o600
@@ -394,7 +418,7 @@ def test_command_checkpoint_then_verify():
     assert code == 0 and out.startswith(f"checkpoint at id {ids[-1]}: {row(ids[-1])[1]} signed at ")
     assert command("verify") == (
         0,
-        f"audit log intact: {ids[-1]} entries, last checkpoint at id {ids[-1]}",
+        f"audit log intact: {entries()} entries, last checkpoint at id {ids[-1]}",
         "",
     )
     code, out, _ = command("tail", "-n", "2")
@@ -443,7 +467,7 @@ def test_cli_from_a_fresh_home_with_concurrent_writers(tmp_path):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_threads_keep_one_chain():
+def test_concurrent_threads_keep_their_lanes_whole():
     if connection.vendor != "postgresql":
         pytest.skip("the in-memory SQLite test database is shared by threads; see the CLI test for SQLite")
     start = audit.head()[0]
@@ -464,7 +488,7 @@ def test_concurrent_threads_keep_one_chain():
     for thread in threads:
         thread.join()
     assert errors == []
-    assert audit.head()[0] == start + 200
+    assert audit.AuditEntry.objects.filter(id__gt=start).count() == 200  # ids from a sequence: gaps allowed
     assert audit.verify().ok
 
 
@@ -512,11 +536,11 @@ def rewrite_from(first_id, target="forged"):
 
 REPLACING = {
     "insert or replace": "INSERT OR REPLACE INTO {table} SELECT id, at, actor_id, action, 'forged', detail, "
-    "previous_hash, entry_hash FROM {table} WHERE id = %s",
+    "previous_hash, entry_hash, lane, seq FROM {table} WHERE id = %s",
     "replace": "REPLACE INTO {table} SELECT id, at, actor_id, action, 'forged', detail, previous_hash, "
-    "entry_hash FROM {table} WHERE id = %s",
+    "entry_hash, lane, seq FROM {table} WHERE id = %s",
     "upsert": "INSERT INTO {table} SELECT id, at, actor_id, action, 'forged', detail, previous_hash, "
-    "entry_hash FROM {table} WHERE id = %s ON CONFLICT (id) DO UPDATE SET target = 'forged'",
+    "entry_hash, lane, seq FROM {table} WHERE id = %s ON CONFLICT (id) DO UPDATE SET target = 'forged'",
 }
 
 
@@ -702,14 +726,18 @@ def write_unkeyed_log(count):
         previous = digest
 
 
-def test_an_unkeyed_log_from_before_is_sealed_on_migrate_and_still_checked(home):
+def test_an_unkeyed_log_from_before_is_sealed_on_migrate_and_still_checked(home, settings):
+    settings.YANPIAO_AUDIT_LANES = 1  # lane 0 goes on from the entries of before
     write_unkeyed_log(4)
     upgrade = importlib.import_module("yanpiao.security.migrations.0004_keyed_audit_chain")
     upgrade.seal_unkeyed_entries(None, connection.schema_editor())
     lines = (home / "audit" / "checkpoints.jsonl").read_text().splitlines()
     assert [json.loads(line)["id"] for line in lines] == [4]  # the unkeyed head, signed at the upgrade
     ids = record_some(2)
-    assert ids == [5, 6] and row(5)[0] == row(4)[1]
+    if connection.vendor == "sqlite":
+        assert ids == [5, 6]  # on PostgreSQL the sequence has gone past the ids of the tests before
+    assert ids[1] == ids[0] + 1 and ids[0] > 4 and row(ids[0])[0] == row(4)[1]
+    assert [(e.lane, e.seq) for e in audit.AuditEntry.objects.filter(id__in=ids)] == [(0, 5), (0, 6)]
     report = audit.verify()
     assert report.ok, report.reason
     assert (

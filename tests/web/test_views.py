@@ -185,21 +185,8 @@ def test_only_a_signed_in_verifier_is_offered_the_certificate(client, login, mak
     assert f'href="{url}" download data-action="certificate"' in html
 
 
-def test_healthz(client):
-    assert client.get("/healthz").json() == {"status": "ok", "database": "ok"}
-
-
-def test_healthz_tells_no_one_why_the_database_failed(client, monkeypatch, caplog):
-    from django.db.backends.base.base import BaseDatabaseWrapper
-
-    def broken(self):
-        raise RuntimeError("password authentication failed for user secret_admin")
-
-    monkeypatch.setattr(BaseDatabaseWrapper, "cursor", broken)
-    answer = client.get("/healthz")
-    assert answer.status_code == 503
-    assert answer.json() == {"status": "error", "database": "unavailable"}
-    assert "secret_admin" not in answer.content.decode() and "secret_admin" in caplog.text
+def test_healthz_says_the_site_is_alive(client):
+    assert client.get("/healthz").json() == {"status": "ok"}
 
 
 @pytest.mark.parametrize("charset", ["utf-16", "utf-7", "latin-1"])

@@ -54,7 +54,10 @@ def candidate_from_payload(text: str) -> Candidate:
 
 
 def read(data: bytes) -> Extraction:
-    text = data.decode("utf-8", errors="strict").strip()
+    try:
+        text = data.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise RefusedDocument("malformed", "not an invoice QR payload: the text is not UTF-8") from None
     try:
         return Extraction("qr", [candidate_from_payload(text)])
     except qr.QrFormatError as exc:

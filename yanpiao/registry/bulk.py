@@ -59,7 +59,7 @@ def large_cache():
 
 def _insert_sql(table: str, columns: Sequence[str]) -> str:
     placeholders = ", ".join(["%s"] * len(columns))
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"  # nosec B608  # table and column names from the models; values are %s parameters
 
 
 class Prepared(NamedTuple):

@@ -228,7 +228,7 @@ def _facts_sql(where: str, extra: str = "") -> str:
         " p.invoices, p.amount_log_mean, p.amount_log_std, p.daily_mean, p.busiest_day_ratio,"
         " p.near_limit_share, p.abnormal_invoices, s.score, s.top_features, "
         + ", ".join(
-            f"(SELECT m.count FROM {marks} m WHERE m.invoice_id = i.id AND m.kind = '{kind}')"
+            f"(SELECT m.count FROM {marks} m WHERE m.invoice_id = i.id AND m.kind = '{kind}')"  # nosec B608  # table names from _meta and kinds from MARK_KINDS; values are parameters
             for kind in MARK_KINDS
         )
         + extra
@@ -261,7 +261,7 @@ def read_facts(
     )
     sql = _facts_sql(
         "i.id = %s",
-        f", (SELECT COUNT(*) FROM {Presentation._meta.db_table} r"
+        f", (SELECT COUNT(*) FROM {Presentation._meta.db_table} r"  # nosec B608  # table names from _meta and kinds from MARK_KINDS; values are parameters
         f" WHERE r.invoice_id = i.id AND r.presenter <> %s)"
         f", (SELECT t.count FROM {ThrottleWindow._meta.db_table} t WHERE t.key = %s AND t.started_at = %s)",
     )

@@ -61,7 +61,7 @@ def presenter_digest(label: str) -> str:
 
 
 _PRESENT_SQL = (
-    f"INSERT INTO {PRESENTATIONS} (invoice_id, presenter, first_at, last_at, count) VALUES {{values}}"
+    f"INSERT INTO {PRESENTATIONS} (invoice_id, presenter, first_at, last_at, count) VALUES {{values}}"  # nosec B608  # table names from the models' _meta and %s placeholders; values are parameters
     f" ON CONFLICT (invoice_id, presenter) DO UPDATE SET count = {PRESENTATIONS}.count + excluded.count,"
     f" last_at = CASE WHEN excluded.last_at > {PRESENTATIONS}.last_at"
     f" THEN excluded.last_at ELSE {PRESENTATIONS}.last_at END"
@@ -124,7 +124,7 @@ def presenters_of(invoice_ids: Iterable[int]) -> dict[int, set[str]]:
             chunk = ids[first : first + ROWS_PER_STATEMENT]
             cursor.execute(
                 dbapi.sql(
-                    f"SELECT invoice_id, presenter FROM {PRESENTATIONS}"
+                    f"SELECT invoice_id, presenter FROM {PRESENTATIONS}"  # nosec B608  # table names from the models' _meta and %s placeholders; values are parameters
                     f" WHERE invoice_id IN ({', '.join(['%s'] * len(chunk))})"
                 ),
                 chunk,
@@ -155,7 +155,7 @@ def mark(invoice_id: int, kind: str, at: datetime.datetime | None = None) -> Non
         try:
             cursor.execute(
                 dbapi.sql(
-                    f"INSERT INTO {MARKS} (invoice_id, kind, count, last_at) VALUES (%s, %s, 1, %s)"
+                    f"INSERT INTO {MARKS} (invoice_id, kind, count, last_at) VALUES (%s, %s, 1, %s)"  # nosec B608  # table names from the models' _meta and %s placeholders; values are parameters
                     f" ON CONFLICT (invoice_id, kind) DO UPDATE SET count = {MARKS}.count + 1,"
                     f" last_at = excluded.last_at"
                 ),
@@ -231,7 +231,7 @@ def window_counts(
             chunk = ordered[first : first + ROWS_PER_STATEMENT]
             cursor.execute(
                 dbapi.sql(
-                    f"SELECT key, count FROM {WINDOWS}"
+                    f"SELECT key, count FROM {WINDOWS}"  # nosec B608  # table names from the models' _meta and %s placeholders; values are parameters
                     f" WHERE started_at = %s AND key IN ({', '.join(['%s'] * len(chunk))})"
                 ),
                 [start, *chunk],

@@ -1,12 +1,27 @@
-"""The audit log: record events in a keyed hash chain, sign checkpoints of its head, verify it.
+"""The audit log: record events in keyed hash chains (lanes), sign checkpoints of their heads, verify it.
 
-Each entry's hash is ``HMAC-SHA256(chain key, previous_hash + "\\n" + canonical JSON of its
-fields)``, where the fields are ``id``, ``at`` (UTC, ``YYYY-MM-DDTHH:MM:SS.ffffffZ``),
-``actor_id``, ``action``, ``target`` and ``detail``, and the canonical JSON has sorted keys and no
-spaces.  The first entry (id 1) follows 64 zeros.  The chain key is derived from the master key
-(HKDF-SHA256, :func:`chain_key`) and is never stored, so whoever can write to the database but
-does not hold the master key cannot rewrite an entry, nor the chain from an entry to its head,
-without :func:`verify` naming the first entry rewritten.
+The log is ``YANPIAO_AUDIT_LANES`` parallel chains in one table (16 on PostgreSQL, 1 on SQLite,
+which has one writer anyway), so that writers do not queue on one lock.  An entry has a rising
+``id`` (on PostgreSQL from a sequence: ids may have gaps and commit out of order), its ``lane`` and
+its position ``seq`` in the lane (1, 2, …); its hash is ``HMAC-SHA256(chain key, previous_hash +
+"\\n" + canonical JSON of its fields)``, where ``previous_hash`` is the hash of the lane's entry
+before (64 zeros for a lane's first), the fields are ``id``, ``lane``, ``seq``, ``at`` (UTC,
+``YYYY-MM-DDTHH:MM:SS.ffffffZ``), ``actor_id``, ``action``, ``target`` and ``detail``, and the
+canonical JSON has sorted keys and no spaces.  On PostgreSQL a writer takes a lane for its
+transaction with ``pg_try_advisory_xact_lock(POSTGRESQL_LOCK + lane)``, from the lane of its
+backend (pid % lanes) on, the first free one, waiting for its own only when every lane is taken,
+and reads the lane's head and the next id, in one call of the function
+``security_auditentry_take_lane`` (migration 0005); then it appends.  A unique index on (lane,
+seq) refuses two entries at one position.  The chain key is derived from the master key (HKDF-SHA256,
+:func:`chain_key`) and is never stored, so whoever can write to the database but does not hold
+the master key cannot rewrite an entry, nor a lane from an entry to its head, without
+:func:`verify` naming the first entry rewritten.
+
+Entries written before lanes (migration 0005) have ``seq`` NULL: they are lane 0 at position =
+id, hashed without lane and position (``id``, ``at``, ``actor_id``, ``action``, ``target``,
+``detail`` only), and lane 0 goes on from the last of them.  That is unambiguous: the hashed JSON of
+an entry in lanes has the keys ``lane`` and ``seq``, one from before has not, so no stored hash
+holds under both rules; an entry with no position anywhere but at the start of lane 0 is altered.
 
 Entries written before the chain was keyed (hash ``sha256(previous_hash + "\\n" + fields)``) keep
 their hash: migration 0004 seals the id of the last of them (``unkeyed_until``) in
@@ -14,12 +29,15 @@ their hash: migration 0004 seals the id of the last of them (``unkeyed_until``) 
 entries up to that id the unkeyed way and every later one keyed.  The boundary lives outside the
 database, so an intruder cannot move it to pass off unkeyed rewrites.
 
-Removing the last entries, or rewriting the chain with the key in hand, still looks consistent;
-the checkpoints catch that.  A checkpoint is the head's id and hash, its sequence number (1, 2,
-…) and the SHA-256 of the previous checkpoint's signature, signed with Ed25519 and appended as one
-JSON line to ``YANPIAO_HOME/audit/checkpoints.jsonl`` (the signed message is ``b"yanpiao audit
-checkpoint 2\\n"`` + canonical JSON of at, hash, id, previous and sequence; lines from before
-carry no sequence and are signed as ``b"yanpiao audit checkpoint\\n"`` + at, hash and id).  One
+Removing the last entries of a lane, or rewriting a lane with the key in hand, still looks
+consistent; the checkpoints catch that.  A checkpoint is every lane's head (``lanes``: a list of
+``[lane, seq, id, hash]``), the RFC 6962 Merkle root over them (``root``, leaves the canonical
+JSON of each), the log's last entry's id and hash, its sequence number (1, 2, …) and the SHA-256
+of the previous checkpoint's signature, signed with Ed25519 and appended as one JSON line to
+``YANPIAO_HOME/audit/checkpoints.jsonl`` (the signed message is ``b"yanpiao audit checkpoint
+3\\n"`` + canonical JSON of at, hash, id, lanes, previous, root and sequence; lines from before
+lanes are signed as ``b"yanpiao audit checkpoint 2\\n"`` + at, hash, id, previous and sequence,
+and older ones as ``b"yanpiao audit checkpoint\\n"`` + at, hash and id, and sign lane 0 at that id).  One
 is written every ``YANPIAO_AUDIT_CHECKPOINT_EVERY`` entries (1000; 0 for never), after
 ``YANPIAO_AUDIT_CHECKPOINT_SECONDS`` (3600; 0 for never) without one, and by ``yanpiao audit
 checkpoint``.  The number of checkpoints written and the last one's digest are kept in
@@ -67,10 +85,14 @@ logger = logging.getLogger(__name__)
 TABLE = AuditEntry._meta.db_table
 GENESIS = "0" * 64
 CHUNK = 5000
-POSTGRESQL_LOCK = 0x59_41_55_44_49_54  # pg_advisory_xact_lock key that serialises writers ("YAUDIT")
+POSTGRESQL_LOCK = 0x59_41_55_44_49_54  # advisory lock key of lane 0 ("YAUDIT"); lane n's is + n
+POSTGRESQL_LANES = 16  # lanes on PostgreSQL unless YANPIAO_AUDIT_LANES says otherwise
+MAX_LANES = 256
+SEQUENCE = f"{TABLE}_id_seq"  # PostgreSQL: where ids come from (migration 0005)
 SIGNING_KEY_DATA = b"yanpiao audit signing key"
 CHECKPOINT_PREFIX = b"yanpiao audit checkpoint\n"  # checkpoints without a sequence number (before)
-CHECKPOINT_PREFIX_2 = b"yanpiao audit checkpoint 2\n"
+CHECKPOINT_PREFIX_2 = b"yanpiao audit checkpoint 2\n"  # one head (id, hash): before lanes
+CHECKPOINT_PREFIX_3 = b"yanpiao audit checkpoint 3\n"  # every lane's head and their Merkle root
 CHAIN_KEY_INFO = b"yanpiao audit chain key"  # HKDF info: the key of the entries' HMAC
 SEAL_KEY_INFO = b"yanpiao audit sealed checkpoints"  # HKDF info: the key of checkpoints.sealed
 SEAL_PREFIX = b"yanpiao audit sealed\n"
@@ -211,23 +233,120 @@ def unkeyed_hash(previous_hash: str, id: int, at: str, actor_id, action: str, ta
     return hashlib.sha256(_chained(previous_hash, id, at, actor_id, action, target, detail)).hexdigest()
 
 
+def _laned(
+    previous_hash: str, id: int, lane: int, seq: int, at: str, actor_id, action: str, target: str, detail
+) -> bytes:
+    fields = {
+        "id": id,
+        "lane": lane,
+        "seq": seq,
+        "at": at,
+        "actor_id": actor_id,
+        "action": action,
+        "target": target,
+        "detail": detail,
+    }
+    return f"{previous_hash}\n{canonical(fields)}".encode()
+
+
+def lane_entry_hash(
+    previous_hash: str,
+    id: int,
+    lane: int,
+    seq: int,
+    at: str,
+    actor_id,
+    action: str,
+    target: str,
+    detail,
+    key: bytes | None = None,
+) -> str:
+    """The keyed hash of an entry written in a lane: its lane and position are hashed too."""
+    message = _laned(previous_hash, id, lane, seq, at, actor_id, action, target, detail)
+    return hmac.new(key if key is not None else chain_key(), message, hashlib.sha256).hexdigest()
+
+
 def _actor_id(actor) -> int | None:
     if actor is None or isinstance(actor, int):
         return actor
     return actor.pk  # None for an anonymous user
 
 
+def lanes() -> int:
+    """How many lanes writers spread over: ``YANPIAO_AUDIT_LANES``, else 16 on PostgreSQL and 1 on SQLite."""
+    configured = getattr(settings, "YANPIAO_AUDIT_LANES", 0)
+    if configured:
+        return min(int(configured), MAX_LANES)
+    return POSTGRESQL_LANES if connection.vendor == "postgresql" else 1
+
+
+# Take a lane for this transaction and read what the entry follows, in one round trip (migration
+# 0005): the first free lane from this backend's (pid % lanes) on, or, when every lane is taken,
+# wait for this backend's.  A lane this transaction holds already is taken again (advisory locks
+# are re-entrant), so a transaction that holds a lane never waits.  The reads inside the function
+# see what committed up to the lock (a statement of a volatile function takes a fresh snapshot).
+TAKE_LANE_SQL = f"SELECT taken_lane, next_id, last_id, head_seq, head_hash FROM {TABLE}_take_lane(%s, %s)"  # nosec B608  # the audit table's name and constants; values are parameters
+
+
+def _legacy_head(cursor) -> tuple[int, str] | None:
+    """The last entry from before lanes (lane 0's start): its id, which is its position, and hash."""
+    cursor.execute(f"SELECT id, entry_hash FROM {TABLE} WHERE seq IS NULL ORDER BY id DESC LIMIT 1")  # nosec B608  # the audit table's name and constants; values are parameters
+    return cursor.fetchone()
+
+
+def _lane_head(cursor, lane: int) -> tuple[int, str]:
+    """The position and hash of a lane's last entry; (0, 64 zeros) for an empty lane."""
+    cursor.execute(
+        dbapi.sql(
+            f"SELECT seq, entry_hash FROM {TABLE} WHERE lane = %s AND seq IS NOT NULL ORDER BY seq DESC LIMIT 1"  # nosec B608  # the audit table's name and constants; values are parameters
+        ),
+        [lane],
+    )
+    found = cursor.fetchone()
+    if found is None and lane == 0:
+        found = _legacy_head(cursor)
+    return found or (0, GENESIS)
+
+
+def _postgresql_id_lane_head(cursor, count: int) -> tuple[int, int, int, str]:
+    cursor.execute(TAKE_LANE_SQL, [count, POSTGRESQL_LOCK])
+    lane, entry_id, last_id, seq, previous_hash = cursor.fetchone()
+    if seq is None:
+        seq, previous_hash = (_legacy_head(cursor) if lane == 0 else None) or (0, GENESIS)
+    if last_id is not None and entry_id <= last_id:
+        # Entries were inserted past the sequence (by hand, or a copy of the table): move it past
+        # them, one writer at a time, never backwards.
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [POSTGRESQL_LOCK - 1])
+        cursor.execute(
+            f"SELECT setval('{SEQUENCE}', GREATEST((SELECT MAX(id) FROM {TABLE}), "  # nosec B608  # the audit table's name and constants; values are parameters
+            f"(SELECT last_value FROM {SEQUENCE})))"
+        )
+        cursor.execute(f"SELECT nextval('{SEQUENCE}')")
+        entry_id = cursor.fetchone()[0]
+    return entry_id, lane, seq, previous_hash
+
+
+def _sqlite_id_lane_head(cursor, count: int) -> tuple[int, int, int, str]:
+    """SQLite has one writer at a time: the id follows the last, the lane is this process's."""
+    lane = os.getpid() % count
+    cursor.execute(f"SELECT MAX(id) FROM {TABLE}")  # nosec B608  # the audit table's name and constants; values are parameters
+    entry_id = (cursor.fetchone()[0] or 0) + 1
+    seq, previous_hash = _lane_head(cursor, lane)
+    return entry_id, lane, seq, previous_hash
+
+
 def record(action: str, actor=None, target: str = "", detail: dict | None = None) -> int:
     """Append an entry; return its id.  ``actor`` is a user, a user id or None.
 
-    Inside an outer transaction the entry stays (or goes) with it, and on PostgreSQL other
-    writers of the log wait until that transaction ends.
+    Inside an outer transaction the entry stays (or goes) with it, and on PostgreSQL the lane it
+    went to stays locked until that transaction ends: other writers take other lanes.
     """
     action, target = str(action), str(target)
     detail_text = canonical(detail or {})
     detail = json.loads(detail_text)  # as it will read back from the database
     actor_id = _actor_id(actor)
     key = chain_key()
+    count = lanes()
     # No savepoint of its own: inside a caller's transaction the entry shares its fate anyway.
     # The driver's cursor: verification records an entry on every check.
     postgresql = connection.vendor == "postgresql"
@@ -235,17 +354,19 @@ def record(action: str, actor=None, target: str = "", detail: dict | None = None
         cursor = dbapi.cursor()
         try:
             if postgresql:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [POSTGRESQL_LOCK])
-            cursor.execute(f"SELECT id, entry_hash FROM {TABLE} ORDER BY id DESC LIMIT 1")
-            previous_id, previous_hash = cursor.fetchone() or (0, GENESIS)
-            entry_id = previous_id + 1
+                entry_id, lane, seq, previous_hash = _postgresql_id_lane_head(cursor, count)
+            else:
+                entry_id, lane, seq, previous_hash = _sqlite_id_lane_head(cursor, count)
+            seq += 1
             at = timezone.now()
-            digest = entry_hash(previous_hash, entry_id, instant(at), actor_id, action, target, detail, key)
+            digest = lane_entry_hash(
+                previous_hash, entry_id, lane, seq, instant(at), actor_id, action, target, detail, key
+            )
             detail_sql = "%s::jsonb" if postgresql else "%s"
             cursor.execute(
                 dbapi.sql(
-                    f"INSERT INTO {TABLE} (id, at, actor_id, action, target, detail, previous_hash, entry_hash) "
-                    f"VALUES (%s, %s, %s, %s, %s, {detail_sql}, %s, %s)"
+                    f"INSERT INTO {TABLE} (id, at, actor_id, action, target, detail, previous_hash, entry_hash, "  # nosec B608  # the audit table's name and constants; values are parameters
+                    f"lane, seq) VALUES (%s, %s, %s, %s, %s, {detail_sql}, %s, %s, %s, %s)"
                 ),
                 [
                     entry_id,
@@ -256,6 +377,8 @@ def record(action: str, actor=None, target: str = "", detail: dict | None = None
                     detail_text,
                     previous_hash,
                     digest,
+                    lane,
+                    seq,
                 ],
             )
         finally:
@@ -305,8 +428,56 @@ def _timed_checkpoint(path: Path, seconds: float) -> None:
 def head() -> tuple[int, str]:
     """The id and hash of the last entry; (0, 64 zeros) for an empty log."""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT id, entry_hash FROM {TABLE} ORDER BY id DESC LIMIT 1")
+        cursor.execute(f"SELECT id, entry_hash FROM {TABLE} ORDER BY id DESC LIMIT 1")  # nosec B608  # the audit table's name and constants; values are parameters
         return cursor.fetchone() or (0, GENESIS)
+
+
+@dataclass(frozen=True)
+class LaneHead:
+    """Where a lane ends: its number, the last entry's position, id and hash."""
+
+    lane: int
+    seq: int
+    id: int
+    hash: str
+
+    def leaf(self) -> bytes:
+        return canonical([self.lane, self.seq, self.id, self.hash]).encode()
+
+
+def lane_heads() -> list[LaneHead]:
+    """The last entry of every lane that has one, by lane (lane 0 from before lanes included)."""
+    heads = []
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT MAX(lane) FROM {TABLE}")  # nosec B608  # the audit table's name and constants; values are parameters
+        top = cursor.fetchone()[0]
+        for lane in range(0 if top is None else top + 1):
+            cursor.execute(
+                f"SELECT seq, id, entry_hash FROM {TABLE} WHERE lane = %s AND seq IS NOT NULL "  # nosec B608  # the audit table's name and constants; values are parameters
+                "ORDER BY seq DESC LIMIT 1",
+                [lane],
+            )
+            found = cursor.fetchone()
+            if found is None and lane == 0:
+                legacy = _legacy_head(cursor)
+                found = (legacy[0], legacy[0], legacy[1]) if legacy else None
+            if found is not None:
+                heads.append(LaneHead(lane, *found))
+    return heads
+
+
+def merkle_root(leaves: list[bytes]) -> str:
+    """RFC 6962 Merkle tree hash: SHA-256 of 0x00 + leaf for a leaf, of 0x01 + left + right for a node."""
+    if not leaves:
+        return hashlib.sha256(b"").hexdigest()
+
+    def node(items: list[bytes]) -> bytes:
+        if len(items) == 1:
+            return hashlib.sha256(b"\x00" + items[0]).digest()
+        split = 1 << ((len(items) - 1).bit_length() - 1)  # the largest power of two below the count
+        return hashlib.sha256(b"\x01" + node(items[:split]) + node(items[split:])).digest()
+
+    return node(leaves).hex()
 
 
 def tail(count: int = 20) -> list[AuditEntry]:
@@ -381,12 +552,20 @@ def signing_key(create: bool = True) -> Ed25519PrivateKey | None:
 
 
 def _checkpoint_message(
-    id: int, hash: str, at: str, sequence: int | None = None, previous: str = ""
+    id: int,
+    hash: str,
+    at: str,
+    sequence: int | None = None,
+    previous: str = "",
+    lanes: list | None = None,
+    root: str | None = None,
 ) -> bytes:
     if sequence is None:
         return CHECKPOINT_PREFIX + canonical({"id": id, "hash": hash, "at": at}).encode()
     fields = {"id": id, "hash": hash, "at": at, "sequence": sequence, "previous": previous}
-    return CHECKPOINT_PREFIX_2 + canonical(fields).encode()
+    if lanes is None:
+        return CHECKPOINT_PREFIX_2 + canonical(fields).encode()
+    return CHECKPOINT_PREFIX_3 + canonical({**fields, "lanes": lanes, "root": root}).encode()
 
 
 def signature_digest(signature_hex: str) -> str:
@@ -522,15 +701,20 @@ def _append_checkpoint(key: Ed25519PrivateKey, unkeyed_until: int | None = None)
         raise AuditError(f"{problem}; no checkpoint written (see yanpiao audit verify)")
     sequence = len(lines) + 1
     previous = lines[-1].digest if lines else ""
+    heads = lane_heads()
     head_id, head_hash = head()
+    lanes = [[found.lane, found.seq, found.id, found.hash] for found in heads]
+    root = merkle_root([found.leaf() for found in heads])
     at = instant(timezone.now())
-    signature = key.sign(_checkpoint_message(head_id, head_hash, at, sequence, previous)).hex()
+    signature = key.sign(_checkpoint_message(head_id, head_hash, at, sequence, previous, lanes, root)).hex()
     signed = {
         "id": head_id,
         "hash": head_hash,
         "at": at,
         "sequence": sequence,
         "previous": previous,
+        "lanes": lanes,
+        "root": root,
         "key": key.public_key().public_bytes_raw().hex(),
         "signature": signature,
     }
@@ -589,6 +773,14 @@ class Checkpoint:
     hash: str
     at: str
     sequence: int | None = None
+    lanes: tuple[LaneHead, ...] | None = None  # None: a checkpoint from before lanes
+    root: str | None = None
+
+    def heads(self) -> tuple[LaneHead, ...]:
+        """The lane heads it signs; one from before lanes signs lane 0 (the old chain) at its id."""
+        if self.lanes is not None:
+            return self.lanes
+        return (LaneHead(0, self.id, self.id, self.hash),) if self.id else ()
 
 
 def _trusted_public_key() -> Ed25519PublicKey | None:
@@ -621,12 +813,17 @@ def signed_checkpoints() -> tuple[list[Checkpoint], str | None]:
         try:
             data = json.loads(line)
             sequence = data.get("sequence")
+            lanes = data.get("lanes")
             found = Checkpoint(
                 number,
                 int(data["id"]),
                 str(data["hash"]),
                 str(data["at"]),
                 None if sequence is None else int(sequence),
+                None
+                if lanes is None
+                else tuple(LaneHead(int(a), int(b), int(c), str(d)) for a, b, c, d in lanes),
+                None if lanes is None else str(data["root"]),
             )
             link = str(data.get("previous", ""))
             signature = bytes.fromhex(data["signature"])
@@ -639,8 +836,11 @@ def signed_checkpoints() -> tuple[list[Checkpoint], str | None]:
             continue
         try:
             public.verify(
-                signature, _checkpoint_message(found.id, found.hash, found.at, found.sequence, link)
+                signature,
+                _checkpoint_message(found.id, found.hash, found.at, found.sequence, link, lanes, found.root),
             )
+            if found.lanes is not None and merkle_root([h.leaf() for h in found.lanes]) != found.root:
+                raise InvalidSignature  # signed, but not by this code: the root must be the lanes'
         except InvalidSignature:
             problem = problem or f"{where} has a bad signature"
             previous = None
@@ -701,7 +901,7 @@ def _rows(after: int):
         at, detail = "at || ''", "detail"  # || keeps the sqlite3 module from parsing the date
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT id, {at}, actor_id, action, target, {detail}, previous_hash, entry_hash "
+            f"SELECT id, {at}, actor_id, action, target, {detail}, previous_hash, entry_hash, lane, seq "  # nosec B608  # the audit table's name and constants; values are parameters
             f"FROM {TABLE} WHERE id > %s ORDER BY id LIMIT %s",
             [after, CHUNK],
         )
@@ -710,7 +910,7 @@ def _rows(after: int):
 
 def _stored_fields(row) -> tuple | None:
     """The chained fields of an entry as stored; None when a field is unreadable."""
-    id, at, actor_id, action, target, detail, previous_hash, _ = row
+    id, at, actor_id, action, target, detail, previous_hash = row[:7]
     try:
         if isinstance(at, str):
             at = parse_datetime(at)
@@ -724,14 +924,97 @@ def _stored_fields(row) -> tuple | None:
 
 def _stored_hash(id: int) -> str | None:
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT entry_hash FROM {TABLE} WHERE id = %s", [id])
+        cursor.execute(f"SELECT entry_hash FROM {TABLE} WHERE id = %s", [id])  # nosec B608  # the audit table's name and constants; values are parameters
         found = cursor.fetchone()
     return found[0] if found else None
 
 
+def _first_missing(after: int, before: int) -> tuple[int, int]:
+    """The first id between two entries (exclusive) that no entry has, and how many are missing."""
+    first, missing, expected = None, 0, after + 1
+    with connection.cursor() as cursor:
+        while expected < before:
+            cursor.execute(
+                f"SELECT id FROM {TABLE} WHERE id >= %s AND id < %s ORDER BY id LIMIT %s",  # nosec B608  # the audit table's name and constants; values are parameters
+                [expected, before, CHUNK],
+            )
+            present = [found for (found,) in cursor.fetchall()]
+            for id in [*present, before] if len(present) < CHUNK else present:
+                if id > expected:
+                    first = expected if first is None else first
+                    missing += id - expected
+                expected = id + 1
+            if len(present) < CHUNK:
+                break
+    return (before if first is None else first), missing
+
+
+@dataclass
+class _Lane:
+    """How far one lane was found intact while walking the log."""
+
+    seq: int = 0
+    hash: str = GENESIS
+    id: int = 0
+    laned: bool = False  # an entry written in lanes was seen (lane 0: none from before may follow)
+    broken: tuple[int, str] | None = None  # the first bad entry's id, and what is wrong
+
+
+def _deleted(lane: int, state: _Lane, before: int, positions: int, after_text: str = "") -> tuple[int, str]:
+    """``positions`` entries of a lane are gone after ``state``, whose ids lie before ``before``."""
+    first, missing = _first_missing(state.id, before)
+    if missing > positions:  # ids skipped by rolled-back writers look the same as deleted entries
+        return first, (
+            f"audit entry {first} was deleted, or one of the {missing} missing ids up to {before} "
+            f"(lane {lane} lacks position {state.seq + 1}){after_text}"
+        )
+    return first, f"audit entry {first} was deleted{after_text}"
+
+
+def _check_entry(row, state: _Lane, key: bytes, unkeyed_until: int, sealed) -> tuple[int, str] | None:
+    """What is wrong with one entry, read after the entries of its lane before it; None if nothing."""
+    id, lane, seq, stored_previous, stored = row[0], row[8], row[9], row[6], row[7]
+    legacy = seq is None  # written before lanes: lane 0, position = id, lane and position not hashed
+    position = id if legacy else seq
+    altered = (id, f"audit entry {id} was altered")
+    if legacy and (lane != 0 or state.laned):
+        return altered
+    if position > state.seq + 1:
+        return _deleted(lane, state, id, position - state.seq - 1)
+    if position <= state.seq:
+        return altered
+    fields = _stored_fields(row)
+    if fields is None:
+        return altered
+    if legacy and id <= unkeyed_until:
+        expected = unkeyed_hash(*fields)  # from before the keyed chain
+    elif legacy:
+        expected = entry_hash(*fields, key=key)  # keyed, from before lanes
+    else:
+        expected = lane_entry_hash(fields[0], id, lane, seq, *fields[2:], key=key)
+    if not hmac.compare_digest(expected, stored):
+        reason = altered[1]
+        if id > unkeyed_until and unkeyed_hash(*fields) == stored:
+            reason += (
+                ": its hash is not keyed (rewritten without the key)"
+                if sealed
+                else f": it has an unkeyed hash, but the keyed chain starts at entry {unkeyed_until + 1} "
+                f"(rewritten without the key, or {sealed_path()} was lost)"
+            )
+        return id, reason
+    if stored_previous != state.hash:
+        if state.id:
+            return state.id, f"audit entry {state.id} was altered (entry {id} no longer follows it)"
+        return altered
+    return None
+
+
 def verify() -> VerifyReport:
-    """Walk the chain from the first entry, compare it with the signed checkpoints and their sealed
-    count, and check that the triggers guarding the table are in place."""
+    """Walk every lane from its first entry, compare the lanes with the signed checkpoints and
+    their sealed count, and check that the triggers guarding the table are in place.
+
+    The first bad entry named is the one with the smallest id among each lane's first bad one.
+    """
     checkpoints, checkpoint_problem = signed_checkpoints()
     if checkpoint_problem and "signing key does not decrypt" in checkpoint_problem:
         return VerifyReport(False, 0, 0, None, checkpoint_problem, problems=(checkpoint_problem,))
@@ -739,89 +1022,95 @@ def verify() -> VerifyReport:
     sealed_problem = sealed_problem or _seal_problem(sealed, _lines())
     unkeyed_until = sealed.unkeyed_until if sealed else 0
     key = chain_key()
-    wanted = {found.id for found in checkpoints}
-    hashes = {0: GENESIS}  # id -> hash, for the checkpointed ids
-    expected, previous, count = 1, GENESIS, 0
-    broken: tuple[int, str] | None = None
-    while broken is None:
-        rows = _rows(expected - 1)
+    wanted = {(h.lane, h.seq) for found in checkpoints for h in found.heads()}
+    hashes: dict[tuple[int, int], str] = {}  # (lane, position) -> hash, for the checkpointed ones
+    lanes: dict[int, _Lane] = {}
+    after, count, head_id = 0, 0, 0
+    while True:
+        rows = _rows(after)
         if not rows:
             break
         for row in rows:
-            id, stored_previous, stored = row[0], row[6], row[7]
-            fields = _stored_fields(row)
-            if id != expected:
-                broken = (expected, f"audit entry {expected} was deleted")
-            elif fields is None:
-                broken = (id, f"audit entry {id} was altered")
-            elif id <= unkeyed_until:
-                if unkeyed_hash(*fields) != stored:
-                    broken = (id, f"audit entry {id} was altered")
-            elif not hmac.compare_digest(entry_hash(*fields, key=key), stored):
-                reason = f"audit entry {id} was altered"
-                if unkeyed_hash(*fields) == stored:
-                    reason += (
-                        ": its hash is not keyed (rewritten without the key)"
-                        if sealed
-                        else f": it has an unkeyed hash, but the keyed chain starts at entry {unkeyed_until + 1} "
-                        f"(rewritten without the key, or {sealed_path()} was lost)"
-                    )
-                broken = (id, reason)
-            if broken is None and stored_previous != previous:
-                broken = (id - 1, f"audit entry {id - 1} was altered (entry {id} no longer follows it)")
-            if broken:
-                break
-            if id in wanted:
-                hashes[id] = stored
-            previous, expected, count = stored, expected + 1, count + 1
-    head_id = expected - 1
-    last_checkpoint_id = max(wanted) if wanted else None
+            id, lane = row[0], row[8]
+            after = head_id = id
+            state = lanes.setdefault(lane, _Lane())
+            if state.broken:
+                continue
+            state.broken = _check_entry(row, state, key, unkeyed_until, sealed)
+            if state.broken:
+                continue
+            position = id if row[9] is None else row[9]
+            state.seq, state.hash, state.id = position, row[7], id
+            state.laned = state.laned or row[9] is not None
+            if (lane, position) in wanted:
+                hashes[lane, position] = row[7]
+            count += 1
+    last_checkpoint_id = max((found.id for found in checkpoints), default=None)
 
-    def report(first_bad_id: int | None, reason: str | None) -> VerifyReport:
-        problems = [p for p in (reason, checkpoint_problem, sealed_problem) if p]
-        problems += [str(problem) for problem in triggers.problems(connection)]
-        if not problems:
-            return VerifyReport(True, count, head_id, None, "", last_checkpoint_id, (), unkeyed_until)
-        return VerifyReport(
-            False,
-            count,
-            head_id,
-            first_bad_id,
-            problems[0],
-            last_checkpoint_id,
-            tuple(problems),
-            unkeyed_until,
-        )
-
-    trusted = 0  # the highest checkpointed id known good so far
-    for found in sorted(checkpoints, key=lambda c: c.id):
-        if broken and found.id >= broken[0]:
-            # the first checkpoint past the break says how far the rewrite went
-            stored = _stored_hash(found.id)
-            if stored is None:
-                return report(
-                    broken[0], f"{broken[1]}; the checkpoint of {found.at} covers entries up to {found.id}"
+    found_bad: dict[int, tuple[int, str]] = {}  # lane -> its first bad entry and why
+    extended: set[int] = set()
+    trusted: dict[int, int] = {}  # lane -> the last checkpointed id found good
+    for found in checkpoints:
+        for lane_head in found.heads():
+            lane = lane_head.lane
+            state = lanes.get(lane, _Lane())
+            if lane in found_bad:
+                continue
+            if state.broken:
+                if lane_head.id >= state.broken[0] and lane not in extended:
+                    # the first checkpoint past the break says how far the rewrite went
+                    extended.add(lane)
+                    bad_id, reason = state.broken
+                    stored = _stored_hash(lane_head.id)
+                    if stored is None:
+                        state.broken = (
+                            bad_id,
+                            f"{reason}; the checkpoint of {found.at} covers entries up to {lane_head.id}",
+                        )
+                    elif stored != lane_head.hash:
+                        state.broken = (
+                            bad_id,
+                            f"{reason}; entries {bad_id} to {lane_head.id} were rewritten "
+                            f"(they no longer match the checkpoint of {found.at})",
+                        )
+                continue
+            if lane_head.seq > state.seq:
+                found_bad[lane] = _deleted(
+                    lane,
+                    state,
+                    lane_head.id + 1,
+                    lane_head.seq - state.seq,
+                    f" (the checkpoint of {found.at} covers entries up to {lane_head.id})",
                 )
-            if stored != found.hash:
-                return report(
-                    broken[0],
-                    f"{broken[1]}; entries {broken[0]} to {found.id} were rewritten "
-                    f"(they no longer match the checkpoint of {found.at})",
+            elif hashes.get((lane, lane_head.seq)) != lane_head.hash:
+                since = trusted.get(lane)
+                found_bad[lane] = (
+                    lane_head.id,
+                    f"audit entry {lane_head.id} was altered: it does not match the checkpoint of {found.at} "
+                    + (
+                        f"(lane {lane} was rewritten after entry {since})"
+                        if since
+                        else f"(lane {lane} was rewritten up to it)"
+                    ),
                 )
-            break
-        if found.id > head_id:
-            return report(
-                head_id + 1,
-                f"audit entry {head_id + 1} was deleted "
-                f"(the checkpoint of {found.at} covers entries up to {found.id})",
-            )
-        if hashes[found.id] != found.hash:
-            return report(
-                found.id,
-                f"audit entry {found.id} was altered: it does not match the checkpoint of {found.at} "
-                f"(entries {trusted + 1} to {found.id} were rewritten)",
-            )
-        trusted = found.id
-    if broken:
-        return report(*broken)
-    return report(None, None)
+            else:
+                trusted[lane] = lane_head.id
+    for lane, state in lanes.items():
+        if state.broken and lane not in found_bad:
+            found_bad[lane] = state.broken
+    bad = sorted(found_bad.values())
+    problems = [reason for _, reason in bad]
+    problems += [p for p in (checkpoint_problem, sealed_problem) if p]
+    problems += [str(problem) for problem in triggers.problems(connection)]
+    if not problems:
+        return VerifyReport(True, count, head_id, None, "", last_checkpoint_id, (), unkeyed_until)
+    return VerifyReport(
+        False,
+        count,
+        head_id,
+        bad[0][0] if bad else None,
+        problems[0],
+        last_checkpoint_id,
+        tuple(problems),
+        unkeyed_until,
+    )

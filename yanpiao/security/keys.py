@@ -81,16 +81,25 @@ def keys_dir() -> Path:
     return home() / "keys"
 
 
-def write_private(path: Path, data: bytes) -> None:
-    """Write a secret file atomically with mode 0600."""
+def write_private(path: Path, data: bytes, replace: bool = True) -> None:
+    """Write a secret file atomically with mode 0600.  With ``replace`` false, a file already there
+    (another process's, written meanwhile) is kept and ``data`` dropped: the first writer wins."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "wb") as stream:
         stream.write(data)
         stream.flush()
         os.fsync(stream.fileno())
-    os.replace(temporary, path)
+    if replace:
+        os.replace(temporary, path)
+        return
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        pass
+    finally:
+        temporary.unlink()
 
 
 def _read_key_file(path: Path, label: str) -> str:
@@ -125,7 +134,8 @@ def master_key() -> bytes:
         if not path.exists():
             if settings.PRODUCTION:
                 raise ImproperlyConfigured(REQUIRED)
-            write_private(path, base64.b64encode(secrets.token_bytes(32)) + b"\n")
+            # Processes starting together may all find none: the first one's key is everyone's.
+            write_private(path, base64.b64encode(secrets.token_bytes(32)) + b"\n", replace=False)
         text = _read_key_file(path, "the master key file")
     try:
         key = base64.b64decode(text, validate=True)

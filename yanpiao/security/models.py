@@ -1,7 +1,7 @@
-"""The audit log: one row per security-relevant event, each chained to the one before by its hash.
+"""The audit log: one row per security-relevant event, each chained to the one before in its lane.
 
-Rows are written only by :func:`yanpiao.security.audit.record`, which assigns the id (1, 2, 3 …)
-and the hashes.  The table is not managed by Django: migration 0002 creates it, its indexes
+Rows are written only by :func:`yanpiao.security.audit.record`, which assigns the id (rising, on
+PostgreSQL from a sequence, so with gaps), the lane, the position in the lane and the hashes.  The table is not managed by Django: migration 0002 creates it, its indexes
 and the triggers that refuse UPDATE and DELETE, so Django never alters or empties it (``flush``,
 as run between transactional tests, would be refused by those triggers).  A change of columns
 or indexes therefore needs a hand-written migration.
@@ -11,7 +11,7 @@ from django.db import models
 
 
 class AuditEntry(models.Model):
-    id = models.BigIntegerField(primary_key=True)  # the sequence number, assigned by audit.record
+    id = models.BigIntegerField(primary_key=True)  # rising, assigned by audit.record
     at = models.DateTimeField()
     actor_id = models.BigIntegerField(null=True, blank=True, db_index=True)  # a user id; no foreign key
     action = models.CharField(max_length=64)
@@ -19,6 +19,8 @@ class AuditEntry(models.Model):
     detail = models.JSONField(default=dict, blank=True)  # never personal data either
     previous_hash = models.CharField(max_length=64)
     entry_hash = models.CharField(max_length=64)
+    lane = models.SmallIntegerField(default=0)  # which of the parallel chains (migration 0005)
+    seq = models.BigIntegerField(null=True)  # position in the lane, from 1; None: from before lanes
 
     class Meta:
         managed = False

@@ -66,7 +66,7 @@ def stale_values() -> int:
     stale = 0
     with connection.cursor() as cursor:
         for group in encrypted_columns():
-            cursor.execute(f"SELECT {', '.join(group.columns)} FROM {group.table}")
+            cursor.execute(f"SELECT {', '.join(group.columns)} FROM {group.table}")  # nosec B608  # tables and columns of the encrypted fields, from the models; values are parameters
             for row in cursor.fetchall():
                 stale += sum(1 for value in row if value and _key_id(value) != primary)
     return stale
@@ -82,9 +82,9 @@ def reencrypt(
         progress = Progress(group.table)
         last = 0
         select = (
-            f"SELECT id, {', '.join(group.columns)} FROM {group.table} WHERE id > %s ORDER BY id LIMIT %s"
+            f"SELECT id, {', '.join(group.columns)} FROM {group.table} WHERE id > %s ORDER BY id LIMIT %s"  # nosec B608  # tables and columns of the encrypted fields, from the models; values are parameters
         )
-        update = f"UPDATE {group.table} SET {', '.join(f'{c} = %s' for c in group.columns)} WHERE id = %s"
+        update = f"UPDATE {group.table} SET {', '.join(f'{c} = %s' for c in group.columns)} WHERE id = %s"  # nosec B608  # tables and columns of the encrypted fields, from the models; values are parameters
         while max_batches is None or batches < max_batches:
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(select, [last, batch])

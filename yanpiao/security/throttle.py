@@ -87,7 +87,7 @@ def _count(table: str, digest: str, start, end, most: int):
     try:
         cursor.execute(
             dbapi.sql(
-                f"INSERT INTO {table} (key, started_at, ends_at, count) VALUES (%s, %s, %s, 1) "
+                f"INSERT INTO {table} (key, started_at, ends_at, count) VALUES (%s, %s, %s, 1) "  # nosec B608  # ThrottleWindow's table name and %s placeholders; values are parameters
                 f"ON CONFLICT (key) DO UPDATE SET "
                 f"count = CASE WHEN {table}.started_at = excluded.started_at THEN {table}.count + 1 ELSE 1 END, "
                 f"started_at = excluded.started_at, ends_at = excluded.ends_at "
@@ -117,7 +117,7 @@ def tally(limit: Limit, *parts, now: datetime.datetime | None = None, times: int
         try:
             cursor.execute(
                 dbapi.sql(
-                    f"INSERT INTO {table} (key, started_at, ends_at, count) VALUES (%s, %s, %s, %s) "
+                    f"INSERT INTO {table} (key, started_at, ends_at, count) VALUES (%s, %s, %s, %s) "  # nosec B608  # ThrottleWindow's table name and %s placeholders; values are parameters
                     f"ON CONFLICT (key) DO UPDATE SET "
                     f"count = CASE WHEN {table}.started_at = excluded.started_at "
                     f"THEN {table}.count + excluded.count ELSE excluded.count END, "
@@ -169,7 +169,7 @@ def hit_many(
             for chunk in chunks:
                 cursor.execute(
                     dbapi.sql(
-                        f"INSERT INTO {table} (key, started_at, ends_at, count)"
+                        f"INSERT INTO {table} (key, started_at, ends_at, count)"  # nosec B608  # ThrottleWindow's table name and %s placeholders; values are parameters
                         f" VALUES {', '.join(['(%s, %s, %s, %s)'] * len(chunk))}"
                         f" ON CONFLICT (key) DO UPDATE SET count = CASE"
                         f" WHEN {table}.started_at = excluded.started_at THEN {table}.count + excluded.count"
@@ -194,7 +194,7 @@ def hit_many(
                 chunk = past[first : first + KEYS_PER_STATEMENT]
                 cursor.execute(
                     dbapi.sql(
-                        f"UPDATE {table} SET count = v.column2"
+                        f"UPDATE {table} SET count = v.column2"  # nosec B608  # ThrottleWindow's table name and %s placeholders; values are parameters
                         f" FROM (VALUES {', '.join(['(%s, %s)'] * len(chunk))}) AS v WHERE {table}.key = v.column1"
                     ),
                     [value for item in chunk for value in item],

@@ -38,6 +38,7 @@ from yanpiao.fapiao import compare as comparison
 from yanpiao.fapiao.compare import Difference, Query
 from yanpiao.fapiao.findings import ERROR, Finding
 from yanpiao.fapiao.invoice import InvoiceKey
+from yanpiao.observability import metrics
 from yanpiao.registry import lookup
 from yanpiao.risk import assessment as risk
 from yanpiao.security import audit, throttle
@@ -150,6 +151,7 @@ def verify_many(
             transaction.on_commit(lambda: alerts.raise_for_many(risky))
         if recorded is not None:
             recorded(results)
+    metrics.verified_many((r.outcome for r in pending), channel)
     return results
 
 

@@ -31,6 +31,7 @@ from yanpiao.fapiao.types import NAMES
 from yanpiao.intake import reader
 from yanpiao.intake.candidate import Extraction
 from yanpiao.intake.limits import Limits
+from yanpiao.observability import metrics
 from yanpiao.registry import lookup
 from yanpiao.registry import services as registry
 from yanpiao.risk import assessment as risk
@@ -260,6 +261,7 @@ def verify(
             audit.target(Verification, verification_id),
             {"outcome": outcome, "channel": channel, "invoice_id": registered.id if registered else None},
         )
+    metrics.verified(outcome, channel)
     revealed = registered.invoice if registered and outcome in comparison.REVEALING else None
     return Result(
         verification_id=verification_id,
@@ -380,7 +382,7 @@ def history_values(created_at: datetime.datetime, checks: Iterable[tuple]) -> li
 
 
 HISTORY_SQL = (
-    f"INSERT INTO {Verification._meta.db_table} ({', '.join(HISTORY_COLUMNS)})"
+    f"INSERT INTO {Verification._meta.db_table} ({', '.join(HISTORY_COLUMNS)})"  # nosec B608  # Verification's table and columns from _meta, %s placeholders
     f" VALUES ({', '.join(['%s'] * len(HISTORY_COLUMNS))})"
 )
 

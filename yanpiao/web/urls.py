@@ -13,7 +13,6 @@ app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
     path("verify", views.verify_link, name="verify"),
-    path("healthz", views.healthz, name="healthz"),
     path("", include(intake.urlpatterns)),
     path("", include(pwa.urlpatterns)),
     path("history/", include(history.urlpatterns)),

@@ -1,9 +1,6 @@
 """Pages: thin adapters over the services."""
 
-import logging
-
 from django.contrib.auth.decorators import login_required
-from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -20,8 +17,6 @@ from yanpiao.verification.models import Channel
 from yanpiao.verification.throttling import TooManyChecks
 from yanpiao.web.errors import error_page
 from yanpiao.web.forms import VerifyForm
-
-logger = logging.getLogger(__name__)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -68,18 +63,6 @@ def _link(form: VerifyForm) -> str:
     """The verify link of what the visitor typed (their own input, nothing masked)."""
     fields = {name: value for name, value in form.cleaned_data.items() if value}
     return f"{reverse('web:verify')}?{urlencode(fields)}"
-
-
-@require_safe
-def healthz(request):
-    """Liveness and database reachability, for load balancers and monitoring."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except Exception:  # any database failure means "not healthy"; the reason is for the log only
-        logger.exception("health check: the database is unavailable")
-        return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
 
 
 @login_required

@@ -17,7 +17,7 @@ def encrypt_existing(apps, schema_editor):
         last = 0
         while True:
             cursor.execute(
-                f"SELECT id, {', '.join(columns)} FROM registry_party WHERE id > %s ORDER BY id LIMIT %s",
+                f"SELECT id, {', '.join(columns)} FROM registry_party WHERE id > %s ORDER BY id LIMIT %s",  # nosec B608  # column names are the migration's constants; values are parameters
                 [last, BATCH],
             )
             rows = cursor.fetchall()
@@ -31,7 +31,7 @@ def encrypt_existing(apps, schema_editor):
                 fingerprint = party_fingerprint(Party(*values))
                 updates.append((*encrypted, tax_id_index(values[1]), fingerprint, pk))
             cursor.executemany(
-                f"UPDATE registry_party SET {', '.join(f'{c} = %s' for c in columns)},"
+                f"UPDATE registry_party SET {', '.join(f'{c} = %s' for c in columns)},"  # nosec B608  # column names are the migration's constants; values are parameters
                 " tax_id_index = %s, fingerprint = %s WHERE id = %s",
                 updates,
             )
@@ -40,7 +40,7 @@ def encrypt_existing(apps, schema_editor):
         last = 0
         while True:
             cursor.execute(
-                f"SELECT id, {', '.join(people)} FROM registry_invoice WHERE id > %s ORDER BY id LIMIT %s",
+                f"SELECT id, {', '.join(people)} FROM registry_invoice WHERE id > %s ORDER BY id LIMIT %s",  # nosec B608  # column names are the migration's constants; values are parameters
                 [last, BATCH],
             )
             rows = cursor.fetchall()
@@ -51,7 +51,8 @@ def encrypt_existing(apps, schema_editor):
                 for pk, *values in rows
             ]
             cursor.executemany(
-                f"UPDATE registry_invoice SET {', '.join(f'{c} = %s' for c in people)} WHERE id = %s", updates
+                f"UPDATE registry_invoice SET {', '.join(f'{c} = %s' for c in people)} WHERE id = %s",  # nosec B608  # column names are the migration's constants; values are parameters
+                updates,
             )
             last = rows[-1][0]
 

@@ -21,6 +21,7 @@ workers may run, on PostgreSQL on several machines.
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 import time
 import uuid
@@ -165,6 +166,8 @@ class Command(BaseCommand):
         batch = Batch.objects.filter(public_id=_uuid(public_id)).first()
         if batch is None:
             raise CommandError(f"no batch {public_id}", returncode=2)
+        for sig in (signal.SIGINT, signal.SIGTERM):  # finish the chunk in hand, then stop
+            signal.signal(sig, lambda *_: chunks.stopping.set())
         done = chunks.work(batch.pk, worker_id, wait=True)
         batch.refresh_from_db()
         self.stdout.write(f"batch {batch.public_id}: {batch.status}; {done} chunks verified here")

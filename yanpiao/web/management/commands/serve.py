@@ -15,6 +15,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from granian.constants import SSLProtocols
 
+from yanpiao.observability import metrics
+
 
 class Command(BaseCommand):
     help = "Serve the Yanpiao web site with granian."
@@ -43,6 +45,7 @@ class Command(BaseCommand):
             f"Yanpiao is serving at {scheme}://{options['host']}:{options['port']}/", ending="\n"
         )
         self.stdout.flush()
+        metrics.forget_dead_processes()  # the counters of processes of an earlier run
         Granian(
             target="yanpiao.wsgi:application",
             address=options["host"],
@@ -50,6 +53,7 @@ class Command(BaseCommand):
             interface=Interfaces.WSGI,
             workers=options["workers"],
             blocking_threads=options["threads"],
+            workers_kill_timeout=30,  # SIGTERM drains; a worker that hangs is killed after 30 s
             **tls,
         ).serve()
 
