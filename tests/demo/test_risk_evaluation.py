@@ -59,3 +59,8 @@ def test_figures_are_computed_from_the_counts():
 def test_a_bad_number_of_invoices_is_a_one_line_refusal(db):
     with pytest.raises(CommandError, match="not a positive whole number"):
         call_command("risk", "evaluate", "--here", "--invoices", "zero")
+
+
+def test_evaluate_refuses_a_registry_too_small_for_the_scenarios():
+    with pytest.raises(CommandError, match="at least 1000 invoices"):
+        call_command("risk", "evaluate", "--invoices", "10")

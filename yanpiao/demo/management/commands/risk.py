@@ -42,6 +42,19 @@ def positive(text: str) -> int:
     return value
 
 
+# Below this the scenarios (each a few invoices of the registry's sellers) do not fit in the registry.
+MIN_INVOICES = 1000
+
+
+def enough_invoices(text: str) -> int:
+    value = positive(text)
+    if value < MIN_INVOICES:
+        raise argparse.ArgumentTypeError(
+            f"at least {MIN_INVOICES} invoices, for the scenarios to fit: {text!r}"
+        )
+    return value
+
+
 class Command(BaseCommand):
     help = "Train the risk model now (train), or measure the rules and the model on demo fraud (evaluate)."
 
@@ -51,7 +64,12 @@ class Command(BaseCommand):
         evaluate = actions.add_parser(
             "evaluate", help="precision and recall of each rule, the model's ROC AUC"
         )
-        evaluate.add_argument("--invoices", type=positive, default=10_000, help="demo invoices (10000)")
+        evaluate.add_argument(
+            "--invoices",
+            type=enough_invoices,
+            default=10_000,
+            help=f"demo invoices ({MIN_INVOICES} or more; 10000)",
+        )
         evaluate.add_argument("--seed", type=int, default=1, help="what every random choice follows (1)")
         evaluate.add_argument("--json", action="store_true", help="the figures as JSON")
         evaluate.add_argument(
