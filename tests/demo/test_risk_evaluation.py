@@ -42,7 +42,7 @@ def test_evaluate_reports_precision_and_recall_of_every_rule_and_the_models_auc(
 
 def test_evaluate_refuses_a_database_that_holds_data(evaluated):
     with pytest.raises(CommandError, match="holds invoices or accounts"):
-        call_command("risk", "evaluate", "--here", "--invoices", "100")
+        call_command("risk", "evaluate", "--here", "--invoices", "1000")
 
 
 def test_figures_are_computed_from_the_counts():
