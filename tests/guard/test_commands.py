@@ -62,3 +62,9 @@ def test_a_bad_target_is_one_line_of_error_and_exit_2(blocks, target, message):
         run("unblock", target)
     assert message in str(refused.value) and refused.value.returncode == 2
     assert "\n" not in str(refused.value)
+
+
+def test_an_empty_list_says_so_on_stderr_and_prints_no_line(db, capsys):
+    call_command("guard", "list")
+    out, err = capsys.readouterr()
+    assert out == "" and "no address or account is blocked" in err

@@ -49,7 +49,10 @@ class Command(BaseCommand):
             self._unblock(options["target"])
 
     def _list(self, as_lines: bool) -> None:
-        for block in services.active_blocks():
+        blocks = list(services.active_blocks())
+        if not blocks and not as_lines:
+            self.stderr.write("no address or account is blocked")
+        for block in blocks:
             if as_lines:
                 self.stdout.write(json.dumps(as_json(block), ensure_ascii=False))
             else:
