@@ -22,6 +22,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests import factories
 from yanpiao.accounts import organisations
@@ -114,11 +116,17 @@ def launch_chromium(playwright_driver):
 
 @pytest.fixture
 def sign_in(site):
-    """``sign_in(context, user)``: the browser context gets a session of ``user``, as after logging in."""
+    """``sign_in(context, user)``: the browser context gets a session of ``user``, as after logging in
+    (for staff, past two-factor authentication with a confirmed authenticator)."""
 
     def _sign_in(context, user) -> None:
         client = Client()
         client.force_login(user)
+        if user.needs_two_factor:
+            device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+            session = client.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
         cookie = client.cookies[django_settings.SESSION_COOKIE_NAME]
         context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": site}])
 

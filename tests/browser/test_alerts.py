@@ -4,10 +4,6 @@ resolved; every page fits a phone and has no serious accessibility problem."""
 import re
 
 import pytest
-from django.conf import settings as django_settings
-from django.test import Client
-from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from yanpiao.accounts.models import Role
@@ -31,23 +27,6 @@ def auditor(make_user):
 
 
 @pytest.fixture
-def sign_in_staff(site):
-    """``sign_in_staff(context, user)``: a session of an auditor or admin past two-factor authentication."""
-
-    def _sign_in(context, user) -> None:
-        client = Client()
-        client.force_login(user)
-        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
-        session = client.session
-        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-        session.save()
-        cookie = client.cookies[django_settings.SESSION_COOKIE_NAME]
-        context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": site}])
-
-    return _sign_in
-
-
-@pytest.fixture
 def alerts(scene):
     """Two alerts of forgery probing and one of enumeration; the first has the scene's check as evidence."""
     probing = services.raise_alert(
@@ -59,10 +38,10 @@ def alerts(scene):
 
 
 @pytest.fixture
-def auditor_page(open_context, sign_in_staff, auditor):
+def auditor_page(open_context, sign_in, auditor):
     def _open(viewport: str = "desktop"):
         context = open_context(viewport)
-        sign_in_staff(context, auditor)
+        sign_in(context, auditor)
         return context.new_page()
 
     return _open

@@ -2,10 +2,6 @@
 no sideways scrolling and no serious accessibility violation."""
 
 import pytest
-from django.conf import settings as django_settings
-from django.test import Client
-from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from yanpiao.accounts.models import Role
 from yanpiao.support import help
@@ -19,23 +15,6 @@ CJK_IN = "(element) => /[\\u3400-\\u9fff]/.test(element.innerText)"
 def pages():
     """The initial pages (a transactional test starts from an emptied database)."""
     help.seed()
-
-
-@pytest.fixture
-def sign_in_staff(site):
-    """``sign_in_staff(context, user)``: a session of an auditor or admin past two-factor authentication."""
-
-    def _sign_in(context, user) -> None:
-        client = Client()
-        client.force_login(user)
-        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
-        session = client.session
-        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-        session.save()
-        cookie = client.cookies[django_settings.SESSION_COOKIE_NAME]
-        context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": site}])
-
-    return _sign_in
 
 
 def fits(page) -> bool:
@@ -85,10 +64,10 @@ def test_a_search_that_finds_nothing_points_to_the_contact_page(open_context, pa
 
 
 def test_the_edit_form_of_a_page_has_no_serious_accessibility_violation(
-    open_context, sign_in_staff, pages, axe, make_user
+    open_context, sign_in, pages, axe, make_user
 ):
     context = open_context("phone")
-    sign_in_staff(context, make_user(Role.ADMIN))
+    sign_in(context, make_user(Role.ADMIN))
     page = context.new_page()
     page.goto("/help/privacy/edit/")
     page.locator('[data-form="help-page"]').wait_for()

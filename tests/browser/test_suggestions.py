@@ -3,10 +3,6 @@ a reload), staff plan the idea and award points, and the leaderboard shows the a
 rise; every page fits a phone and has no serious accessibility problem."""
 
 import pytest
-from django.conf import settings as django_settings
-from django.test import Client
-from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from yanpiao.accounts.models import Role
@@ -32,28 +28,10 @@ def people(make_user):
 
 
 @pytest.fixture
-def sign_in_any(site):
-    """``sign_in_any(context, user)``: a session of ``user``, past two-factor authentication for staff."""
-
-    def _sign_in(context, user) -> None:
-        client = Client()
-        client.force_login(user)
-        if user.needs_two_factor:
-            device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
-            session = client.session
-            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-            session.save()
-        cookie = client.cookies[django_settings.SESSION_COOKIE_NAME]
-        context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": site}])
-
-    return _sign_in
-
-
-@pytest.fixture
-def page_of(open_context, sign_in_any, people):
+def page_of(open_context, sign_in, people):
     def _open(who: str, viewport: str = "desktop"):
         context = open_context(viewport)
-        sign_in_any(context, people[who])
+        sign_in(context, people[who])
         return context.new_page()
 
     return _open
@@ -103,10 +81,10 @@ def test_a_suggestion_is_voted_accepted_and_its_author_earns_points(page_of, peo
     assert suggestions.points_of(people["author"]) == 10
 
 
-def test_the_vote_toggle_works_without_javascript(open_context, sign_in_any, people):
+def test_the_vote_toggle_works_without_javascript(open_context, sign_in, people):
     idea = suggestions.propose(people["author"], "夜间模式", "页面太亮。")
     context = open_context(java_script_enabled=False)
-    sign_in_any(context, people["voter"])
+    sign_in(context, people["voter"])
     page = context.new_page()
     page.goto("/suggestions/")
     page.locator(f'form[data-vote="{idea.public_id}"] [data-action="vote"]').click()

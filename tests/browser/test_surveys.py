@@ -5,10 +5,6 @@ a second submission is refused; on a phone, with no serious accessibility proble
 import re
 
 import pytest
-from django.conf import settings as django_settings
-from django.test import Client
-from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from tests import factories
@@ -20,17 +16,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def staff_page(open_context, site, make_user):
-    auditor = make_user(Role.AUDITOR, email="auditor@example.com")
-    client = Client()
-    client.force_login(auditor)
-    device = TOTPDevice.objects.create(user=auditor, name="authenticator", confirmed=True)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session.save()
+def staff_page(open_context, sign_in, make_user):
     context = open_context("phone")
-    cookie = client.cookies[django_settings.SESSION_COOKIE_NAME]
-    context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": site}])
+    sign_in(context, make_user(Role.AUDITOR, email="auditor@example.com"))
     return context.new_page()
 
 

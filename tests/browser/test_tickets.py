@@ -3,10 +3,6 @@ page shows the answer without reloading, staff close it and the user rates the s
 ticket page fits a phone and has no serious accessibility problem."""
 
 import pytest
-from django.conf import settings as django_settings
-from django.test import Client
-from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from yanpiao.accounts.models import Role
@@ -24,23 +20,6 @@ def auditor(make_user):
 
 
 @pytest.fixture
-def sign_in_staff(site):
-    """A session of an auditor past two-factor authentication (as in test_alerts.py)."""
-
-    def _sign_in(context, user) -> None:
-        client = Client()
-        client.force_login(user)
-        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
-        session = client.session
-        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-        session.save()
-        cookie = client.cookies[django_settings.SESSION_COOKIE_NAME]
-        context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": site}])
-
-    return _sign_in
-
-
-@pytest.fixture
 def user_page(open_context, sign_in, scene):
     def _open(viewport: str = "desktop"):
         context = open_context(viewport)
@@ -51,9 +30,9 @@ def user_page(open_context, sign_in, scene):
 
 
 @pytest.fixture
-def staff_page(open_context, sign_in_staff, auditor):
+def staff_page(open_context, sign_in, auditor):
     context = open_context()
-    sign_in_staff(context, auditor)
+    sign_in(context, auditor)
     return context.new_page()
 
 
@@ -123,10 +102,10 @@ def test_the_ticket_pages_have_no_serious_accessibility_violation(user_page, tic
 
 
 def test_the_staff_queue_has_no_serious_accessibility_violation_and_fits_a_phone(
-    open_context, sign_in_staff, auditor, ticket, axe
+    open_context, sign_in, auditor, ticket, axe
 ):
     context = open_context("phone")
-    sign_in_staff(context, auditor)
+    sign_in(context, auditor)
     page = context.new_page()
     for url in ("/tickets/", f"/tickets/{ticket.public_id}/"):
         page.goto(url)
