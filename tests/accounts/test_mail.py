@@ -4,19 +4,17 @@ import email
 import email.policy
 import logging
 import re
-import socket
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
-from django.conf import settings
 from django.core.mail import send_mail
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import PASSWORD
+from tests.support.loopback import smtp_server
 from tests.support.pages import page_without_secrets
 from yanpiao.accounts.models import OneTimeCode, User
 from yanpiao.accounts.sms import send_sms
@@ -26,44 +24,10 @@ pytestmark = pytest.mark.django_db
 NEW_PASSWORD = "a brand new secret"
 
 
-class Mailbox:
-    """An aiosmtpd handler that keeps every message it receives."""
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
-        return "250 OK"
-
-    def links(self, to: str) -> list[str]:
-        found = []
-        for message in self.messages:
-            if message["To"] == to:
-                # Links start with the configured site address, not the request's host (testserver).
-                site = re.escape(settings.YANPIAO_SITE_URL)
-                found += re.findall(site + r"(/accounts/\S+/)", message.get_content())
-        return found
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def smtp(settings):
-    mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = controller.port
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    yield mailbox
-    controller.stop()
+    with smtp_server(settings, deliver_inline=False) as mailbox:
+        yield mailbox
 
 
 def texts_to(outbox: Path, phone: str) -> list[str]:

@@ -1,20 +1,17 @@
 """Fixtures of the alert tests: auditors, a mailbox on loopback (aiosmtpd), a webhook receiver on
 loopback (http.server in a thread), and running the tasks a worker would run."""
 
-import email
-import email.policy
 import json
-import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.management.commands import db_worker
 from django_tasks_db.models import DBTaskResult
 
+from tests.support.loopback import smtp_server
 from yanpiao.accounts.models import Role
 
 
@@ -33,35 +30,11 @@ def taxpayer(make_user):
     return make_user(role=Role.TAXPAYER, email="na.shui@example.com")
 
 
-class Mailbox:
-    """An aiosmtpd handler that keeps every message it receives."""
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def smtp(settings):
     """Mail leaves as it is queued, to an SMTP server on loopback."""
-    mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.YANPIAO_DELIVERY = "inline"
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = "127.0.0.1", controller.port, False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    yield mailbox
-    controller.stop()
+    with smtp_server(settings) as mailbox:
+        yield mailbox
 
 
 class Receiver:

@@ -28,13 +28,14 @@ import contextlib
 import datetime
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.support.loopback import free_port
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 DEMO_INVOICES = 3000
@@ -123,12 +124,6 @@ def prepare() -> Scene:
     if taxpayer is None or issuer is None:
         raise SystemExit("the demo accounts are missing: run yanpiao demo --users 10 on this home")
     return Scene(taxpayer, issuer, record_checks(taxpayer))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @contextlib.contextmanager

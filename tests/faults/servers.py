@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import http.client
 import json
-import socket
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 
+from tests.support.loopback import free_port
 from tests.support.processes import fresh_environment
 
 # A typed check of an invoice that is not in the registry: the API answers 200 "not_found" after
@@ -23,12 +23,6 @@ UNLIMITED = {  # the fault tests drive many checks from one address
     "YANPIAO_CHECKS_PER_INVOICE_PER_DAY": "0",
     "YANPIAO_GUARD_ALLOW": "127.0.0.1/32",  # a trusted network: its checks of unknown invoices are no enumeration
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass

@@ -3,17 +3,14 @@ assignee (or, with none, every admin) e-mailed exactly once, however many worker
 answered in time is not."""
 
 import datetime
-import email
-import email.policy
-import socket
 import threading
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.db import connection
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from tests.support.loopback import smtp_server
 from yanpiao.accounts.models import Role
 from yanpiao.security import audit
 from yanpiao.support import sla, tickets
@@ -22,36 +19,11 @@ from yanpiao.support.models import Ticket
 LATER = datetime.timedelta(hours=25)
 
 
-class Mailbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
-        return "250 OK"
-
-    def recipients(self) -> list[str]:
-        return [message["To"] for message in self.messages]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def smtp(settings):
-    """Mail leaves as it is queued, to an SMTP server on loopback (as in tests/alerts/conftest.py)."""
-    mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.YANPIAO_DELIVERY = "inline"
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = "127.0.0.1", controller.port, False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    yield mailbox
-    controller.stop()
+    """Mail leaves as it is queued, to an SMTP server on loopback."""
+    with smtp_server(settings) as mailbox:
+        yield mailbox
 
 
 @pytest.fixture

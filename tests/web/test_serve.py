@@ -5,7 +5,6 @@ import http.client
 import ipaddress
 import json
 import os
-import socket
 import ssl
 import subprocess
 import sys
@@ -18,11 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.support.loopback import free_port
 
 
 def start(tmp_path, *args, scheme="http", context=None):
