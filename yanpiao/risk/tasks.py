@@ -8,12 +8,10 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
-from django.db.models import Q
 from django.utils import timezone
-from django_tasks import TaskResultStatus, task
-from django_tasks_db.backend import DatabaseBackend
-from django_tasks_db.models import DBTaskResult
+from django_tasks import task
 
+from yanpiao import periodic
 from yanpiao.registry.models import Invoice
 from yanpiao.risk import learning
 
@@ -41,13 +39,7 @@ def waiting(now: datetime.datetime | None = None) -> bool:
     """Whether a retraining is queued, or running since less than RUNNING_FOR (a worker killed
     mid-training leaves its task RUNNING for ever), in the database backend; with Redis none is
     known, and a worker may queue one too many (it trains once more)."""
-    if not isinstance(retrain.get_backend(), DatabaseBackend):
-        return False
-    since = (now or timezone.now()) - RUNNING_FOR
-    found = DBTaskResult.objects.filter(task_path=retrain.module_path)
-    return found.filter(
-        Q(status=TaskResultStatus.READY) | Q(status=TaskResultStatus.RUNNING, started_at__gte=since)
-    ).exists()
+    return periodic.pending(retrain, RUNNING_FOR, now)
 
 
 def schedule(now: datetime.datetime | None = None) -> bool:

@@ -16,13 +16,10 @@ import datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone, translation
-from django_tasks import TaskResultStatus, task
-from django_tasks_db.backend import DatabaseBackend
-from django_tasks_db.models import DBTaskResult
+from django_tasks import task
 
-from yanpiao import dbapi
+from yanpiao import dbapi, periodic
 from yanpiao.accounts import delivery as mail
 from yanpiao.accounts.models import Role, User
 from yanpiao.security import audit
@@ -116,13 +113,7 @@ def check_overdue() -> int:
 
 def waiting(now: datetime.datetime | None = None) -> bool:
     """Whether a check is queued, or running since less than RUNNING_FOR (database backend only)."""
-    if not isinstance(check_overdue.get_backend(), DatabaseBackend):
-        return False
-    since = (now or timezone.now()) - RUNNING_FOR
-    found = DBTaskResult.objects.filter(task_path=check_overdue.module_path)
-    return found.filter(
-        Q(status=TaskResultStatus.READY) | Q(status=TaskResultStatus.RUNNING, started_at__gte=since)
-    ).exists()
+    return periodic.pending(check_overdue, RUNNING_FOR, now)
 
 
 def schedule(now: datetime.datetime | None = None) -> bool:
