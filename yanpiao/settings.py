@@ -353,7 +353,7 @@ YANPIAO_IMPORT_WORKERS = config.integer("YANPIAO_IMPORT_WORKERS", min(os.cpu_cou
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "handlers": {"console": {"class": "yanpiao.observability.logs.StderrHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {"yanpiao": {"level": "INFO"}},
 }

@@ -100,3 +100,19 @@ def test_a_traceback_is_one_json_line_with_its_exception(written):
 def test_chinese_stays_readable_in_the_json(written):
     logging.getLogger("yanpiao.tests").warning("发票查验失败")
     assert "发票查验失败" in written()
+
+
+def test_the_handler_writes_to_the_standard_error_of_the_moment(monkeypatch):
+    """Not to the one of when logging was configured, which a capture or a redirect may have closed."""
+    import sys
+
+    from yanpiao.observability.logs import StderrHandler
+
+    then, now = io.StringIO(), io.StringIO()
+    monkeypatch.setattr(sys, "stderr", then)
+    handler = StderrHandler()
+    then.close()
+    monkeypatch.setattr(sys, "stderr", now)
+    handler.emit(logging.makeLogRecord({"msg": "still written"}))
+    handler.setStream(io.StringIO())  # flushes the live stream, not the closed one
+    assert "still written" in now.getvalue()

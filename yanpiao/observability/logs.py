@@ -18,6 +18,7 @@ import datetime
 import logging
 import logging.config
 import re
+import sys
 import uuid
 
 import orjson
@@ -77,6 +78,20 @@ def configure(logging_settings: dict) -> None:
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
+
+
+class StderrHandler(logging.StreamHandler):
+    """A stream handler writing to ``sys.stderr`` as it is when a line is written, not as it was when
+    logging was configured: a process whose standard error is swapped (a daemon's redirect, a
+    test's capture) keeps logging to the live one.  A stream set explicitly (``setStream``) is kept."""
+
+    @property
+    def stream(self):
+        return self._stream if self._stream is not None else sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        self._stream = None if value is sys.stderr else value
 
 
 class Formatter(structlog.stdlib.ProcessorFormatter):
