@@ -6,6 +6,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.management.commands import db_worker
@@ -99,8 +100,12 @@ def worker():
     def _run(later: bool = False) -> None:
         if later:
             DBTaskResult.objects.filter(status=TaskResultStatus.READY).update(run_after=timezone.now())
-        while (found := DBTaskResult.objects.ready().filter(queue_name="default").get_locked()) is not None:
-            found.claim(runner.worker_id)
+        while True:
+            with transaction.atomic():  # the lock's (a transactional test has no transaction of its own)
+                found = DBTaskResult.objects.ready().filter(queue_name="default").get_locked()
+                if found is None:
+                    return
+                found.claim(runner.worker_id)
             runner.run_task(found)
 
     return _run

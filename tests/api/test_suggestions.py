@@ -154,3 +154,8 @@ def test_an_anonymous_caller_gets_401(api, delete, idea, method, path):
         answer = api.post(path, {"title": "x", "body": "x"})
     assert answer.status_code == 401
     assert Suggestion.objects.count() == 1
+
+
+def test_a_proposal_with_a_nul_is_a_400_not_a_500(api, bearer, voter):
+    answer = api.post("/suggestions", {"title": "a\x00b", "body": "x"}, **bearer(voter))
+    assert answer.status_code == 400 and answer.json()["error"]["code"] == "suggestion_title_control"

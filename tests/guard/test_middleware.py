@@ -175,3 +175,11 @@ def test_one_alert_is_raised_per_block(client, audit_events):
     assert Block.objects.count() == 1
     blocks = [event for event in audit_events if event["action"] == audit.Action.GUARD_BLOCK]
     assert len(blocks) == 1 and blocks[0]["detail"]["reason"] == "scanner"
+
+
+def test_a_blocked_address_still_gets_the_liveness_probes(client, db):
+    """A load balancer behind a blocked address must still see the site alive."""
+    services.block_address("127.0.0.1", "manual", "by hand")
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/readyz").status_code == 200
+    assert client.get("/api/v1/ping").status_code == 403

@@ -52,6 +52,8 @@ def test_a_signed_in_user_proposes_a_suggestion_and_it_is_audited_without_its_te
         ("x" * 121, "body", "title_too_long"),
         ("title", "", "body_empty"),
         ("title", "x" * 4001, "body_too_long"),
+        ("a\x00b", "body", "title_control"),  # PostgreSQL cannot store a NUL
+        ("title", "line\x1b[31m", "body_control"),
     ],
 )
 def test_a_proposal_with_an_empty_or_too_long_title_or_body_is_refused(author, title, body, code):

@@ -7,7 +7,7 @@ Once the account is known (:meth:`GuardMiddleware.process_view`), a blocked acco
 the same way.  After the response: a 404 is counted, and a verification's outcomes are
 (enumeration).  Failed log-ins are counted by :func:`yanpiao.guard.detectors.login_failed`.
 
-Addresses in ``YANPIAO_GUARD_ALLOW`` pass untouched.  An ordinary request costs the look-up in
+Addresses in ``YANPIAO_GUARD_ALLOW``, and the probes of :data:`UNGUARDED`, pass untouched.  An ordinary request costs the look-up in
 the in-process cache of blocks (:mod:`yanpiao.guard.services`) and a few regular expressions; no
 query, unless it is a 404 or a verification (one or two counters more).
 """
@@ -33,6 +33,9 @@ logger = logging.getLogger(__name__)
 
 TEMPLATE = "error.html"
 PASSED = "_guard_passed"  # set on a request from a trusted network: nothing more to look at
+# Liveness and readiness probes answer whoever asks and touch nothing: a load balancer behind a
+# blocked address must still see the site alive, and /metrics keeps its own allow-list.
+UNGUARDED = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 class GuardMiddleware:
@@ -42,7 +45,8 @@ class GuardMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if not settings.YANPIAO_GUARD_ENABLED:
+        if not settings.YANPIAO_GUARD_ENABLED or request.path in UNGUARDED:
+            setattr(request, PASSED, True)
             return self.get_response(request)
         address = clients.address(request)
         if detectors.allowed(address):

@@ -17,6 +17,7 @@ comments) stays out of the log, and comments are encrypted at rest.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
@@ -80,10 +81,16 @@ def _require_staff(user) -> None:
         raise NotAllowed("only auditors and admins set a suggestion's status or award points")
 
 
+# Control characters (NUL among them, which PostgreSQL cannot store), but tabs and line breaks.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _text(value: str, limit: int, name: str) -> str:
     value = (value or "").strip()
     if not value:
         raise Refused(f"{name}_empty", f"the {name} is empty")
+    if _CONTROL.search(value):
+        raise Refused(f"{name}_control", f"the {name} holds control characters")
     if len(value) > limit:
         raise Refused(f"{name}_too_long", f"the {name} is at most {limit} characters")
     return value
