@@ -123,3 +123,20 @@ def test_an_organisation_checking_a_few_hundred_genuine_invoices_raises_no_alert
             assert services.verify(key_query(invoice), actor=clerk).outcome == "authentic"
     assert Verification.objects.filter(actor=clerk).count() == 301
     assert not Alert.objects.exists()
+
+
+def test_a_check_stands_and_is_answered_when_its_alert_cannot_be_raised(
+    register, make_user, monkeypatch, django_capture_on_commit_callbacks
+):
+    from yanpiao.alerts import services as alert_services
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the alerts table is gone")
+
+    monkeypatch.setattr(alert_services, "raise_for", broken)
+    voided = register(type="01")
+    registry.void(voided.key)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = services.verify(key_query(voided), actor=make_user())
+    assert result.outcome == "voided" and result.risk.level == codes.HIGH
+    assert Verification.objects.filter(public_id=result.verification_id).exists()

@@ -148,7 +148,7 @@ def verify_many(
             if assessment.reasons
         ]
         if risky:
-            transaction.on_commit(lambda: alerts.raise_for_many(risky))
+            transaction.on_commit(lambda: alerts.raise_for_many(risky), robust=True)
         if recorded is not None:
             recorded(results)
     metrics.verified_many((r.outcome for r in pending), channel)

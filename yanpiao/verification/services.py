@@ -254,7 +254,8 @@ def verify(
         assessment = risk.assess(event)
         insert_history(with_risk(row, [assessment]))
         if assessment.reasons:
-            transaction.on_commit(lambda: alerts.raise_for(event, assessment, verification_id))
+            # robust: an alert that fails to be raised is logged; the check stands and is answered
+            transaction.on_commit(lambda: alerts.raise_for(event, assessment, verification_id), robust=True)
         audit.record(
             audit.Action.VERIFICATION_CREATE,
             actor_id,
