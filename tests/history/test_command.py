@@ -45,9 +45,9 @@ def test_as_an_account_the_command_sees_what_that_account_sees(scene):
 def test_filters_and_pages_in_text(scene):
     text = history("list", "--outcome", "mismatch,not_found", "--limit", "1")
     lines = text.splitlines()
-    assert len(lines) == 2 and lines[1].startswith("next page: --cursor ")
-    cursor = lines[1].split()[-1]
-    rest = history("list", "--outcome", "mismatch,not_found", "--cursor", cursor).splitlines()
+    assert len(lines) == 2 and lines[1].startswith("next page: --cursor=")
+    cursor_option = lines[1].split()[-1]
+    rest = history("list", "--outcome", "mismatch,not_found", cursor_option).splitlines()
     shown = {line.split()[-1] for line in (lines[0], *rest)}
     assert shown == {scene.ids["mismatch"], scene.ids["not_found"]}
     assert (
@@ -92,3 +92,17 @@ def test_csv_to_standard_output(scene):
     text = history("export", "-o", "-", "--as", scene.actor.email, "--outcome", "authentic")
     rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
     assert [row["id"] for row in rows] == [scene.ids["authentic"]]
+
+
+def test_the_next_page_option_works_as_printed_even_for_a_cursor_that_begins_with_a_dash(scene):
+    """A cursor is URL-safe base64 and may begin with "-": printed as ``--cursor=…`` it is never
+    taken for an option (``--cursor -…`` was, one page in 64)."""
+    import datetime
+
+    from yanpiao.history import paging
+
+    position = paging.Position(datetime.datetime.now(datetime.UTC), 1)
+    cursor = next(c for c in (paging.encode(position) for _ in range(5000)) if c.startswith("-"))
+    with pytest.raises(CommandError, match="expected one argument"):
+        history("list", "--cursor", cursor)
+    assert history("list", f"--cursor={cursor}") is not None  # read as the cursor

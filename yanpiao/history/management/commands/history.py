@@ -100,7 +100,8 @@ class Command(BaseCommand):
                 f"{row.invoice_type or '--':<2}  {row.channel:<6}  {key or '-':<32}  {row.public_id}"
             )
         if page.next_cursor:
-            self.stdout.write(f"next page: --cursor {page.next_cursor}")
+            # With "=": a cursor may begin with "-", which would pass for an option after a space.
+            self.stdout.write(f"next page: --cursor={page.next_cursor}")
 
     def _export(self, viewer, history_filter: HistoryFilter, options) -> None:
         kind, path = options["format"], options["output"]
