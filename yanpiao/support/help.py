@@ -31,6 +31,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from yanpiao import dbapi
+from yanpiao.access import visibility
 from yanpiao.security import audit
 from yanpiao.support.models import HelpPage
 
@@ -243,7 +244,7 @@ def matches(text: str, query: str) -> bool:
 
 
 def _require_staff(actor) -> None:
-    if not (actor is not None and actor.is_authenticated and getattr(actor, "has_staff_role", False)):
+    if not visibility.is_staff(actor):
         raise PermissionDenied("only auditors and admins edit help pages")
 
 

@@ -73,13 +73,9 @@ class Upload:
 # --- who sees what -------------------------------------------------------------------------------
 
 
-def is_staff(user) -> bool:
-    return visibility.is_staff(user)
-
-
 def tickets_visible_to(user) -> QuerySet[Ticket]:
     """Every ticket for staff, one's own for anyone else signed in, none for anonymous visitors."""
-    if is_staff(user):
+    if visibility.is_staff(user):
         return Ticket.objects.all()
     if not visibility.signed_in(user):
         return Ticket.objects.none()
@@ -98,7 +94,7 @@ def messages_for(ticket: Ticket, user) -> list[Message]:
     """The ticket's messages ``user`` may read, oldest first, with their attachments: staff's
     internal notes only for staff."""
     found = ticket.messages.select_related("author").prefetch_related("attachments")
-    if not is_staff(user):
+    if not visibility.is_staff(user):
         found = found.filter(internal=False)
     return list(found)
 
@@ -107,7 +103,7 @@ def attachment_for(user, public_id, attachment_id: int) -> tuple[Attachment, byt
     """An attachment of a message of the ticket ``public_id`` that ``user`` may read, and its bytes."""
     ticket = ticket_for(user, public_id)
     found = Attachment.objects.filter(pk=attachment_id, message__ticket=ticket).select_related("message")
-    if not is_staff(user):
+    if not visibility.is_staff(user):
         found = found.filter(message__internal=False)
     attachment = found.first()
     if attachment is None:
@@ -268,12 +264,12 @@ def open_ticket(
 
 
 def _owner_or_staff(ticket: Ticket, user) -> None:
-    if not (is_staff(user) or (visibility.signed_in(user) and ticket.owner_id == user.pk)):
+    if not (visibility.is_staff(user) or (visibility.signed_in(user) and ticket.owner_id == user.pk)):
         raise NotVisible("no such ticket")
 
 
 def _staff_only(user) -> None:
-    if not is_staff(user):
+    if not visibility.is_staff(user):
         raise NotVisible("no such ticket")
 
 
@@ -295,7 +291,7 @@ def reply(ticket: Ticket, user, body: str, uploads: Iterable[Upload] = ()) -> Me
     """A message of the owner or staff on an open or answered ticket; see the module docstring."""
     _owner_or_staff(ticket, user)
     body = _text(body, BODY_LENGTH, "body", "The message", required=False)
-    staff = is_staff(user) and ticket.owner_id != user.pk
+    staff = visibility.is_staff(user) and ticket.owner_id != user.pk
     checked = _checked_uploads(uploads)
     now = timezone.now()
     with dbapi.serialized_writes(), transaction.atomic():
@@ -335,7 +331,7 @@ def add_note(ticket: Ticket, user, body: str) -> Message:
 def assign(ticket: Ticket, user, assignee) -> Ticket:
     """Give the ticket to an auditor or admin (None: to nobody)."""
     _staff_only(user)
-    if assignee is not None and not (is_staff(assignee) and assignee.is_active):
+    if assignee is not None and not (visibility.is_staff(assignee) and assignee.is_active):
         raise Refused("not_staff", "A ticket is assigned to an auditor or an admin.")
     with dbapi.serialized_writes(), transaction.atomic():
         _locked(ticket)
@@ -381,7 +377,7 @@ def reopen(ticket: Ticket, user) -> Ticket:
 def rate(ticket: Ticket, user, scores: Mapping[str, int | None], comment: str = "") -> TicketRating:
     """The owner's rating of a closed ticket's service, once: 1–5 per aspect (at least one)."""
     if not (visibility.signed_in(user) and ticket.owner_id == user.pk):
-        if is_staff(user):
+        if visibility.is_staff(user):
             raise Refused("not_owner", "Only the ticket's owner rates it.")
         raise NotVisible("no such ticket")
     unknown = [name for name in scores if name not in ASPECTS]

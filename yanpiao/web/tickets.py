@@ -87,7 +87,7 @@ def is_overdue(ticket: Ticket, now=None) -> bool:
 def ticket_list(request):
     """The user's own tickets; for staff the queue of all, filtered by status, category, assignee
     and overdue, the overdue ones flagged."""
-    staff = tickets.is_staff(request.user)
+    staff = visibility.is_staff(request.user)
     found = tickets.tickets_visible_to(request.user).select_related("assignee")
     form, status = None, 200
     if staff:
@@ -170,7 +170,7 @@ def _linked(request, verification_id: str):
 
 def _thread(ticket: Ticket, user) -> list[dict]:
     """The messages ``user`` may read, each with who wrote it and its attachments."""
-    staff_viewer = tickets.is_staff(user)
+    staff_viewer = visibility.is_staff(user)
     shown = []
     for message in tickets.messages_for(ticket, user):
         by_owner = message.author_id == ticket.owner_id
@@ -197,7 +197,7 @@ def _masked_owner(ticket: Ticket) -> str:
 
 
 def _context(request, ticket: Ticket, **forms) -> dict:
-    staff = tickets.is_staff(request.user)
+    staff = visibility.is_staff(request.user)
     owner = request.user.pk == ticket.owner_id
     closed = ticket.status == Ticket.Status.CLOSED
     rating = tickets.rating_of(ticket)
@@ -317,7 +317,7 @@ def ticket_attachment(request, public_id, attachment_id: int):
 
 
 def _staff(request) -> None:
-    if not tickets.is_staff(request.user):
+    if not visibility.is_staff(request.user):
         raise visibility.NotVisible("no such page")
 
 
