@@ -2,8 +2,10 @@
 
 A limit names what it counts (``"verification.invoice"``) and how many in how long; the key is
 whatever it is counted per (an account, a client address, an invoice).  The counters live in a
-table, so every web worker, the API and the CLI see the same numbers, and the keys are stored
-as keyed digests only: an address or an invoice number never reaches the table.
+table, or on Redis when ``YANPIAO_REDIS_URL`` is set (:mod:`yanpiao.security.throttle_redis`,
+back to the table while Redis is away), so every web worker, the API and the CLI see the same
+numbers; the keys are stored as keyed digests only: an address or an invoice number never
+reaches the table or Redis.
 
 Windows are fixed and aligned on local midnight of 2000-01-01 (``TIME_ZONE``): a window of one
 day is a calendar day, as the national platform counts ("同一张发票每天最多查验 5 次"), and a
@@ -22,6 +24,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from yanpiao import dbapi
+from yanpiao.security import throttle_redis
 from yanpiao.security.fields import keyed_digest
 from yanpiao.security.models import ThrottleWindow
 
@@ -65,21 +68,24 @@ def hit(limit: Limit, *parts, now: datetime.datetime | None = None) -> None:
 
     One statement, atomic on its own (every API call counts one): the counter is created, moved
     to the current window, or raised by one — unless it has reached the limit in this window,
-    when nothing changes and no row comes back.
+    when nothing changes and no row comes back.  On Redis, one script does the same.
     """
     if limit.count <= 0:
         return
     now = now or timezone.now()
     start = window_start(limit.window, now)
     end = start + limit.window
-    table = ThrottleWindow._meta.db_table
-    adapt = connection.ops.adapt_datetimefield_value
-    with dbapi.serialized_writes():
-        counted = _count(table, key(limit, *parts), adapt(start), adapt(end), limit.count)
+    digest = key(limit, *parts)
+    counted = throttle_redis.hit(limit, digest, start, end)
+    if counted is throttle_redis.IN_TABLE:
+        table = ThrottleWindow._meta.db_table
+        adapt = connection.ops.adapt_datetimefield_value
+        with dbapi.serialized_writes():
+            counted = _count(table, digest, adapt(start), adapt(end), limit.count)
+        if counted is not None and counted[0] == 1:
+            _prune(now)
     if counted is None:
         raise Exceeded(limit, end, now)
-    if counted[0] == 1:
-        _prune(now)
 
 
 def _count(table: str, digest: str, start, end, most: int):
@@ -106,10 +112,14 @@ def tally(limit: Limit, *parts, now: datetime.datetime | None = None, times: int
     return how many it now holds; never refuses (``limit.count`` is not a ceiling here).
 
     For what is watched rather than limited (the risk rules' mismatches and not_found per
-    account): one statement, under the same keys and table as :func:`hit`.
+    account): one statement, under the same keys and table as :func:`hit` (on Redis, one MULTI).
     """
     now = now or timezone.now()
     start = window_start(limit.window, now)
+    digest = key(limit, *parts)
+    counted = throttle_redis.tally(limit, digest, start, start + limit.window, times)
+    if counted is not throttle_redis.IN_TABLE:
+        return counted
     adapt = connection.ops.adapt_datetimefield_value
     table = ThrottleWindow._meta.db_table
     with dbapi.serialized_writes():
@@ -124,7 +134,7 @@ def tally(limit: Limit, *parts, now: datetime.datetime | None = None, times: int
                     f"started_at = excluded.started_at, ends_at = excluded.ends_at "
                     f"RETURNING count"
                 ),
-                [key(limit, *parts), adapt(start), adapt(start + limit.window), times],
+                [digest, adapt(start), adapt(start + limit.window), times],
             )
             [counted] = cursor.fetchone()
         finally:
@@ -147,17 +157,34 @@ def hit_many(
     keys moves each counter to the current window (or creates it), adds the key's events and
     returns the sum, locking the counter until the transaction ends; what went past the limit is
     taken back by one more statement, only for the keys that went past it.  Call it in the
-    transaction whose work the events are, so that they are counted (or not) with it.
+    transaction whose work the events are, so that they are counted (or not) with it — in the
+    table: on Redis one script per KEYS_PER_CALL keys counts them, and a rollback takes nothing back.
     """
     events = {parts: count for parts, count in events.items() if count > 0}
     if limit.count <= 0:
         return events
     now = now or timezone.now()
     start = window_start(limit.window, now)
-    adapt = connection.ops.adapt_datetimefield_value
-    start_at, end_at = adapt(start), adapt(start + limit.window)
     digests = {key(limit, *parts): parts for parts in events}
     ordered = sorted(digests)  # every writer locks counters in the same order: no deadlock on PostgreSQL
+    in_redis = throttle_redis.hit_many(
+        limit, [(digest, events[digests[digest]]) for digest in ordered], start, start + limit.window
+    )
+    if in_redis is throttle_redis.IN_TABLE:
+        in_redis = {}
+    counted = {digests[digest]: taken for digest, taken in in_redis.items()}
+    ordered = [digest for digest in ordered if digest not in in_redis]
+    if ordered:
+        counted.update(_hit_many_in_table(limit, events, digests, ordered, start, now))
+    return counted
+
+
+def _hit_many_in_table(
+    limit: Limit, events: Mapping[tuple, int], digests: dict[str, tuple], ordered: list[str], start, now
+) -> dict[tuple, int]:
+    """:func:`hit_many` in the table, for the digests ``ordered``."""
+    adapt = connection.ops.adapt_datetimefield_value
+    start_at, end_at = adapt(start), adapt(start + limit.window)
     chunks = [
         ordered[first : first + KEYS_PER_STATEMENT] for first in range(0, len(ordered), KEYS_PER_STATEMENT)
     ]
