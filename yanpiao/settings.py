@@ -270,6 +270,12 @@ YANPIAO_BATCH_CHUNK_ROWS = config.integer("YANPIAO_BATCH_CHUNK_ROWS", 2000, mini
 YANPIAO_AUDIT_LANES = config.integer("YANPIAO_AUDIT_LANES", 0)
 if YANPIAO_AUDIT_LANES > 256:
     raise config.ConfigError(f"YANPIAO_AUDIT_LANES must be at most 256, not {YANPIAO_AUDIT_LANES}")
+# PostgreSQL: lanes a connection may hold for its life (numbered after the shared ones), so that an
+# entry costs one statement.  0 behind a pooler that shares server connections between clients
+# (PgBouncer in transaction mode): a session lock would outlive its client.
+YANPIAO_AUDIT_HELD_LANES = config.integer("YANPIAO_AUDIT_HELD_LANES", 32)
+if YANPIAO_AUDIT_LANES + YANPIAO_AUDIT_HELD_LANES > 256:
+    raise config.ConfigError("YANPIAO_AUDIT_LANES and YANPIAO_AUDIT_HELD_LANES must add up to at most 256")
 # Alerts (yanpiao.alerts): one alert per kind and subject in each window of this many hours; a
 # reason raises one from this score up (the model's from its own threshold).
 YANPIAO_ALERT_WINDOW_HOURS = config.integer("YANPIAO_ALERT_WINDOW_HOURS", 24, minimum=1)

@@ -728,6 +728,7 @@ def write_unkeyed_log(count):
 
 def test_an_unkeyed_log_from_before_is_sealed_on_migrate_and_still_checked(home, settings):
     settings.YANPIAO_AUDIT_LANES = 1  # lane 0 goes on from the entries of before
+    settings.YANPIAO_AUDIT_HELD_LANES = 0  # no writer holds a lane of its own
     write_unkeyed_log(4)
     upgrade = importlib.import_module("yanpiao.security.migrations.0004_keyed_audit_chain")
     upgrade.seal_unkeyed_entries(None, connection.schema_editor())

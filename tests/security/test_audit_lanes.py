@@ -222,9 +222,10 @@ def test_a_writer_holding_a_lane_does_not_hold_up_another(settings):
     assert audit.verify().ok
 
 
-def test_ids_inserted_past_the_sequence_are_stepped_over():
+def test_ids_inserted_past_the_sequence_are_stepped_over(settings):
     if connection.vendor != "postgresql":
         pytest.skip("SQLite ids follow the last one")
+    settings.YANPIAO_AUDIT_HELD_LANES = 0  # a shared lane: an id straight from the sequence
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT last_value FROM {audit.SEQUENCE}")
         past = cursor.fetchone()[0] + 100
@@ -261,3 +262,68 @@ def test_a_checkpoint_from_before_lanes_signs_lane_0_at_its_id(home):
         legacy[-1],
         f"audit entry {legacy[-1]} was deleted (the checkpoint of {at} covers entries up to {legacy[-1]})",
     )
+
+
+def record_in_turn(count=3):
+    return [
+        audit.record(audit.Action.VERIFICATION_CREATE, target=f"verification.verification:{n}")
+        for n in range(count)
+    ]
+
+
+def test_a_postgresql_connection_writes_in_a_lane_it_holds_after_the_shared_ones():
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite writers hold no lane")
+    ids = record_in_turn()
+    lanes = set(AuditEntry.objects.filter(id__in=ids).values_list("lane", flat=True))
+    assert len(lanes) == 1 and lanes.pop() >= audit.lanes()
+    assert audit.verify().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_connections_hold_two_lanes(settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite writers hold no lane")
+    other = []
+
+    def write():
+        try:
+            other.extend(record_in_turn())
+        finally:
+            connections.close_all()
+
+    mine = record_in_turn()
+    writer = threading.Thread(target=write)
+    writer.start()
+    writer.join()
+    lane_of = dict(AuditEntry.objects.filter(id__in=mine + other).values_list("id", "lane"))
+    assert {lane_of[id] for id in mine}.isdisjoint({lane_of[id] for id in other})
+    assert audit.verify().ok
+
+
+def test_an_entry_rolled_back_is_not_followed():
+    """The writer guesses its lane's head from what it wrote last; a rollback proves the guess wrong."""
+    record_in_turn(2)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        record_in_turn(2)
+        raise RuntimeError("the check failed after its entry")
+    record_in_turn(2)
+    assert audit.verify().ok
+
+
+def test_an_entry_after_another_writer_follows_it():
+    """SQLite: a writer appends after its own last entry only while that is still the log's last."""
+    record_in_turn(1)
+    append(audit.lanes() - 1 if connection.vendor == "sqlite" else 1)
+    record_in_turn(2)
+    assert audit.verify().ok
+
+
+def test_a_writer_holding_a_lane_steps_over_an_id_inserted_by_hand():
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite ids follow the last one")
+    [first] = record_in_turn(1)
+    append(1, id=first + 1)  # the next id this connection reserved, or past them all
+    [after] = record_in_turn(1)
+    assert after > first + 1
+    assert audit.verify().ok

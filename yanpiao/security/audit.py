@@ -7,12 +7,21 @@ its position ``seq`` in the lane (1, 2, …); its hash is ``HMAC-SHA256(chain ke
 "\\n" + canonical JSON of its fields)``, where ``previous_hash`` is the hash of the lane's entry
 before (64 zeros for a lane's first), the fields are ``id``, ``lane``, ``seq``, ``at`` (UTC,
 ``YYYY-MM-DDTHH:MM:SS.ffffffZ``), ``actor_id``, ``action``, ``target`` and ``detail``, and the
-canonical JSON has sorted keys and no spaces.  On PostgreSQL a writer takes a lane for its
-transaction with ``pg_try_advisory_xact_lock(POSTGRESQL_LOCK + lane)``, from the lane of its
-backend (pid % lanes) on, the first free one, waiting for its own only when every lane is taken,
-and reads the lane's head and the next id, in one call of the function
-``security_auditentry_take_lane`` (migration 0005); then it appends.  A unique index on (lane,
-seq) refuses two entries at one position.  The chain key is derived from the master key (HKDF-SHA256,
+canonical JSON has sorted keys and no spaces.
+
+On PostgreSQL a connection holds a lane of its own for its life (``YANPIAO_AUDIT_HELD_LANES``,
+32, numbered after the shared ones; taken with the session lock
+``pg_try_advisory_lock(POSTGRESQL_LOCK + lane)``), reserves ids from the sequence 64 at a time,
+and remembers the position and hash it wrote last, so an entry is one INSERT, written only if the
+lane's entry at that position still has that hash (else, after a rollback, the head is read
+again).  A connection that finds every held lane taken writes in the shared lanes
+(``YANPIAO_AUDIT_LANES``, 16) for a minute: it takes one for its transaction with
+``pg_try_advisory_xact_lock``, from the lane of its backend (pid % lanes) on, the first free one,
+waiting for its own only when every one is taken, and reads the lane's head and the next id, in
+one call of the function ``security_auditentry_take_lane`` (migration 0005); then it appends.  On
+SQLite a process appends after the entry it wrote last while that is still the log's last (one
+INSERT), else after the head it reads.  A unique index on (lane, seq) refuses two entries at one
+position.  The chain key is derived from the master key (HKDF-SHA256,
 :func:`chain_key`) and is never stored, so whoever can write to the database but does not hold
 the master key cannot rewrite an entry, nor a lane from an entry to its head, without
 :func:`verify` naming the first entry rewritten.
@@ -63,7 +72,7 @@ import logging
 import os
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -308,19 +317,100 @@ def _lane_head(cursor, lane: int) -> tuple[int, str]:
     return found or (0, GENESIS)
 
 
+HELD_IDS = 64  # ids a connection holding a lane reserves from the sequence at a time
+HELD_RETRY_SECONDS = 60  # a connection that found every held lane taken writes in shared ones this long
+COLUMNS = "id, at, actor_id, action, target, detail, previous_hash, entry_hash, lane, seq"
+# The typed placeholders of an entry's columns (PostgreSQL types the values of INSERT … SELECT by them).
+POSTGRESQL_VALUES = "%s::bigint, %s::timestamptz, %s::bigint, %s::text, %s::text, %s::jsonb, %s::text, %s::text, %s::smallint, %s::bigint"
+SQLITE_VALUES = ", ".join(["%s"] * 10)
+
+
+def held_lanes() -> int:
+    """How many lanes connections may hold for their life: ``YANPIAO_AUDIT_HELD_LANES`` (32) on
+    PostgreSQL, numbered after the shared ones; none on SQLite (one writer at a time)."""
+    if connection.vendor != "postgresql":
+        return 0
+    return min(int(getattr(settings, "YANPIAO_AUDIT_HELD_LANES", 0)), MAX_LANES)
+
+
+@dataclass
+class _Written:
+    """Where this connection's next entry goes, as far as it knows: the lane and what it last wrote there.
+
+    A guess, never trusted: an entry is appended after ``(seq, hash)`` only if the lane's entry
+    at ``seq`` still has ``hash`` (and, on SQLite, is still the log's last), in the INSERT
+    itself, so a write rolled back or a table emptied under a long-lived process costs one more
+    look-up, never a broken chain.  On PostgreSQL the lane is held with a session lock for the
+    connection's life (``raw``), so nobody else appends to it.
+    """
+
+    raw: object  # the DB-API connection this belongs to
+    lane: int | None  # None: every held lane was taken when this connection asked (at ``asked_at``)
+    seq: int = 0
+    hash: str = GENESIS
+    id: int = 0  # SQLite: the id of the entry written last
+    ids: list[int] = field(default_factory=list)  # PostgreSQL: ids reserved, the next last
+    asked_at: float = 0.0
+
+
+def _written() -> _Written | None:
+    written = getattr(connection, "_yanpiao_audit_written", None)
+    return written if written is not None and written.raw is connection.connection else None
+
+
+def _held_lane(cursor, shared: int) -> _Written | None:
+    """The lane this connection holds, taking one with ``pg_try_advisory_lock`` the first time;
+    None when it holds none (none configured, or every one was taken a moment ago)."""
+    count = held_lanes()
+    if count <= 0:
+        return None
+    held = _written()
+    if held is not None and (held.lane is not None or time.monotonic() - held.asked_at < HELD_RETRY_SECONDS):
+        return held if held.lane is not None else None
+    held = _Written(raw=connection.connection, lane=None, asked_at=time.monotonic())
+    connection._yanpiao_audit_written = held
+    start = os.getpid() % count
+    for step in range(count):
+        lane = shared + (start + step) % count
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [POSTGRESQL_LOCK + lane])
+        if cursor.fetchone()[0]:
+            held.lane = lane
+            held.seq, held.hash = _lane_head(cursor, lane)
+            return held
+    return None
+
+
+def _step_sequence_over_inserted(cursor) -> None:
+    """Entries were inserted past the sequence (by hand, or a copy of the table): move it past
+    them, one writer at a time, never backwards."""
+    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [POSTGRESQL_LOCK - 1])
+    cursor.execute(
+        f"SELECT setval('{SEQUENCE}', GREATEST((SELECT MAX(id) FROM {TABLE}), "  # nosec B608  # the audit table's name and constants; values are parameters
+        f"(SELECT last_value FROM {SEQUENCE})))"
+    )
+
+
+def _held_id(cursor, held: _Written) -> int:
+    """The next of the ids this connection reserved, reserving ``HELD_IDS`` more when they are spent."""
+    if not held.ids:
+        reserve = f"SELECT array(SELECT nextval('{SEQUENCE}') FROM generate_series(1, %s)), (SELECT MAX(id) FROM {TABLE})"  # nosec B608  # the audit table's name and constants; values are parameters
+        cursor.execute(reserve, [HELD_IDS])
+        ids, last_id = cursor.fetchone()
+        if last_id is not None and ids[0] <= last_id:
+            _step_sequence_over_inserted(cursor)
+            cursor.execute(reserve, [HELD_IDS])
+            ids = cursor.fetchone()[0]
+        held.ids = list(reversed(ids))
+    return held.ids.pop()
+
+
 def _postgresql_id_lane_head(cursor, count: int) -> tuple[int, int, int, str]:
     cursor.execute(TAKE_LANE_SQL, [count, POSTGRESQL_LOCK])
     lane, entry_id, last_id, seq, previous_hash = cursor.fetchone()
     if seq is None:
         seq, previous_hash = (_legacy_head(cursor) if lane == 0 else None) or (0, GENESIS)
     if last_id is not None and entry_id <= last_id:
-        # Entries were inserted past the sequence (by hand, or a copy of the table): move it past
-        # them, one writer at a time, never backwards.
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [POSTGRESQL_LOCK - 1])
-        cursor.execute(
-            f"SELECT setval('{SEQUENCE}', GREATEST((SELECT MAX(id) FROM {TABLE}), "  # nosec B608  # the audit table's name and constants; values are parameters
-            f"(SELECT last_value FROM {SEQUENCE})))"
-        )
+        _step_sequence_over_inserted(cursor)
         cursor.execute(f"SELECT nextval('{SEQUENCE}')")
         entry_id = cursor.fetchone()[0]
     return entry_id, lane, seq, previous_hash
@@ -335,52 +425,104 @@ def _sqlite_id_lane_head(cursor, count: int) -> tuple[int, int, int, str]:
     return entry_id, lane, seq, previous_hash
 
 
+def _insert(cursor, values: list, unless_moved: tuple[str, list] | None = None) -> bool:
+    """Insert an entry; with ``unless_moved`` (a condition and its parameters) only while it holds.
+    True when it was inserted."""
+    placeholders = POSTGRESQL_VALUES if connection.vendor == "postgresql" else SQLITE_VALUES
+    if unless_moved is None:
+        sql, parameters = f"INSERT INTO {TABLE} ({COLUMNS}) VALUES ({placeholders})", values  # nosec B608  # the audit table's name and constants; values are parameters
+    else:
+        condition, condition_parameters = unless_moved
+        sql = f"INSERT INTO {TABLE} ({COLUMNS}) SELECT {placeholders} WHERE {condition}"  # nosec B608  # the audit table's name and constants; values are parameters
+        parameters = [*values, *condition_parameters]
+    cursor.execute(dbapi.sql(sql), parameters)
+    return cursor.rowcount == 1
+
+
+def _lane_still_at(lane: int, seq: int, hash: str, entry_id: int) -> tuple[str, list]:
+    """The condition: the lane ends at (``seq``, ``hash``) as far as the writer holding it knows,
+    and nobody inserted the id it reserved by hand."""
+    free = f"NOT EXISTS (SELECT 1 FROM {TABLE} WHERE id = %s)"  # nosec B608  # the audit table's name and constants; values are parameters
+    if seq == 0:
+        return f"{free} AND NOT EXISTS (SELECT 1 FROM {TABLE} WHERE lane = %s)", [entry_id, lane]  # nosec B608  # the audit table's name and constants; values are parameters
+    return (
+        f"{free} AND EXISTS (SELECT 1 FROM {TABLE} WHERE lane = %s AND seq = %s AND entry_hash = %s)",  # nosec B608  # the audit table's name and constants; values are parameters
+        [entry_id, lane, seq, hash],
+    )
+
+
+def _log_still_ends_at(hash: str) -> tuple[str, list]:
+    """The condition: the log's last entry is still the one this writer wrote (SQLite)."""
+    return f"(SELECT entry_hash FROM {TABLE} ORDER BY id DESC LIMIT 1) = %s", [hash]  # nosec B608  # the audit table's name and constants; values are parameters
+
+
+def _append(cursor, key: bytes, at, actor_id, action: str, target: str, detail, detail_text: str) -> int:
+    """Append one entry where this writer may, and return its id.
+
+    PostgreSQL: in the lane this connection holds, one statement an entry (ids are reserved in
+    blocks); else in a shared lane taken for the transaction.  SQLite: after the entry this
+    process wrote last if it is still the log's last, one statement; else after the head read.
+    """
+    at_text, at_value = instant(at), connection.ops.adapt_datetimefield_value(at)
+
+    def values(entry_id, lane, seq, previous_hash):
+        digest = lane_entry_hash(
+            previous_hash, entry_id, lane, seq, at_text, actor_id, action, target, detail, key
+        )
+        row = [entry_id, at_value, actor_id, action, target, detail_text, previous_hash, digest, lane, seq]
+        return row, digest
+
+    count = lanes()
+    if connection.vendor == "postgresql":
+        held = _held_lane(cursor, count)
+        if held is None:
+            entry_id, lane, seq, previous_hash = _postgresql_id_lane_head(cursor, count)
+            _insert(cursor, values(entry_id, lane, seq + 1, previous_hash)[0])
+            return entry_id
+        entry_id = _held_id(cursor, held)
+        row, digest = values(entry_id, held.lane, held.seq + 1, held.hash)
+        if not _insert(cursor, row, _lane_still_at(held.lane, held.seq, held.hash, entry_id)):
+            held.ids = []  # reserved afresh, past any id inserted by hand
+            entry_id = _held_id(cursor, held)
+            held.seq, held.hash = _lane_head(cursor, held.lane)
+            row, digest = values(entry_id, held.lane, held.seq + 1, held.hash)
+            _insert(cursor, row)
+        held.seq, held.hash = held.seq + 1, digest
+        return entry_id
+    last = _written()
+    lane = os.getpid() % count
+    if last is not None and last.lane == lane:
+        row, digest = values(last.id + 1, lane, last.seq + 1, last.hash)
+        if _insert(cursor, row, _log_still_ends_at(last.hash)):
+            last.id, last.seq, last.hash = last.id + 1, last.seq + 1, digest
+            return last.id
+    entry_id, lane, seq, previous_hash = _sqlite_id_lane_head(cursor, count)
+    row, digest = values(entry_id, lane, seq + 1, previous_hash)
+    _insert(cursor, row)
+    connection._yanpiao_audit_written = _Written(
+        raw=connection.connection, lane=lane, seq=seq + 1, hash=digest, id=entry_id
+    )
+    return entry_id
+
+
 def record(action: str, actor=None, target: str = "", detail: dict | None = None) -> int:
     """Append an entry; return its id.  ``actor`` is a user, a user id or None.
 
-    Inside an outer transaction the entry stays (or goes) with it, and on PostgreSQL the lane it
-    went to stays locked until that transaction ends: other writers take other lanes.
+    Inside an outer transaction the entry stays (or goes) with it; on PostgreSQL a connection
+    writes in the lane it holds for its life, or, when it holds none, in a shared lane that stays
+    locked until the transaction ends: other writers take other lanes.
     """
     action, target = str(action), str(target)
     detail_text = canonical(detail or {})
     detail = json.loads(detail_text)  # as it will read back from the database
     actor_id = _actor_id(actor)
     key = chain_key()
-    count = lanes()
     # No savepoint of its own: inside a caller's transaction the entry shares its fate anyway.
     # The driver's cursor: verification records an entry on every check.
-    postgresql = connection.vendor == "postgresql"
     with transaction.atomic(savepoint=False):
         cursor = dbapi.cursor()
         try:
-            if postgresql:
-                entry_id, lane, seq, previous_hash = _postgresql_id_lane_head(cursor, count)
-            else:
-                entry_id, lane, seq, previous_hash = _sqlite_id_lane_head(cursor, count)
-            seq += 1
-            at = timezone.now()
-            digest = lane_entry_hash(
-                previous_hash, entry_id, lane, seq, instant(at), actor_id, action, target, detail, key
-            )
-            detail_sql = "%s::jsonb" if postgresql else "%s"
-            cursor.execute(
-                dbapi.sql(
-                    f"INSERT INTO {TABLE} (id, at, actor_id, action, target, detail, previous_hash, entry_hash, "  # nosec B608  # the audit table's name and constants; values are parameters
-                    f"lane, seq) VALUES (%s, %s, %s, %s, %s, {detail_sql}, %s, %s, %s, %s)"
-                ),
-                [
-                    entry_id,
-                    connection.ops.adapt_datetimefield_value(at),
-                    actor_id,
-                    action,
-                    target,
-                    detail_text,
-                    previous_hash,
-                    digest,
-                    lane,
-                    seq,
-                ],
-            )
+            entry_id = _append(cursor, key, timezone.now(), actor_id, action, target, detail, detail_text)
         finally:
             cursor.close()
         _schedule_checkpoint(entry_id)
