@@ -34,6 +34,7 @@ stdnum.exceptions.InvalidLength: 发票代码 (invoice code) must have 10 or 12 
 from __future__ import annotations
 
 import datetime
+import functools
 from dataclasses import dataclass
 
 from stdnum.exceptions import InvalidFormat, InvalidLength, ValidationError
@@ -109,7 +110,11 @@ def _region(four: str) -> str:
 
 def parse(code: str) -> CodeInfo:
     """Split a valid code into its parts (raises like :func:`validate` for a malformed one)."""
-    code = validate(code)
+    return _parse(validate(code))
+
+
+@functools.lru_cache(maxsize=4096)  # a code is shared by a whole batch of invoices
+def _parse(code: str) -> CodeInfo:
     if len(code) == 10:
         return CodeInfo(
             length=10,
@@ -152,11 +157,15 @@ def scheme_warnings(code: str, today: datetime.date | None = None) -> list[str]:
     ['发票代码 9900174320: unknown province prefix 99']
     """
     try:
-        info = parse(code)
+        code = validate(code)
     except ValidationError:
         return []
-    code = compact(code)
-    today = today or datetime.date.today()
+    return list(_scheme_warnings(code, today or datetime.date.today()))
+
+
+@functools.lru_cache(maxsize=4096)
+def _scheme_warnings(code: str, today: datetime.date) -> tuple[str, ...]:
+    info = _parse(code)
     prefix = f"发票代码 {code}:"
     warnings = []
     if info.region[:2] not in PROVINCES:
@@ -179,7 +188,7 @@ def scheme_warnings(code: str, today: datetime.date | None = None) -> list[str]:
         )
     elif info.kind is None:
         warnings.append(f"{prefix} unknown kind {info.kind_digits} at positions 11-12 (known: 04-07, 11-13)")
-    return warnings
+    return tuple(warnings)
 
 
 def _warnings_10(prefix: str, info: CodeInfo) -> list[str]:

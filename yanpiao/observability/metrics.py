@@ -75,15 +75,25 @@ def request(method: str, route: str, status: int, seconds: float) -> None:
     latency.observe(seconds)
 
 
+_verifications: dict[tuple[str, str], Counter] = {}
+
+
+def _verifications_of(outcome: str, channel: str) -> Counter:
+    counter = _verifications.get((outcome, channel))
+    if counter is None:
+        counter = _verifications[outcome, channel] = VERIFICATIONS.labels(outcome, channel)
+    return counter
+
+
 def verified(outcome: str, channel: str) -> None:
     """Count one recorded verification."""
-    VERIFICATIONS.labels(outcome, channel).inc()
+    _verifications_of(outcome, channel).inc()
 
 
 def verified_many(outcomes: Iterable[str], channel: str) -> None:
     """Count recorded verifications, one per outcome given (a batch's chunk)."""
     for outcome, count in Tally(outcomes).items():
-        VERIFICATIONS.labels(outcome, channel).inc(count)
+        _verifications_of(outcome, channel).inc(count)
 
 
 def exposition(*collectors) -> bytes:

@@ -9,34 +9,44 @@ import datetime
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection
 
 from yanpiao import dbapi
 from yanpiao.fapiao.invoice import Invoice, InvoiceKey, Item, Party
-from yanpiao.registry import columns
-from yanpiao.security.fields import decrypt
+from yanpiao.registry import columns, models
+from yanpiao.security.fields import decrypt, decrypt_columns
 
 _PARTY = columns.names(columns.PARTY_FIELDS)
 _INVOICE = columns.names(columns.INVOICE_FIELDS)
+_ITEM_COLUMNS = columns.names(columns.ITEM_FIELDS)
+# One statement: the invoice, its parties, the key of the invoice it reverses, and its lines (a
+# row per line, the invoice's columns repeated; one row with NULL lines when it has none).
 INVOICE_SQL = f"""
 SELECT i.id, {", ".join(f"i.{name}" for name in _INVOICE)}, o.code, o.number,
-       s.id, {", ".join(f"s.{name}" for name in _PARTY)}, b.id, {", ".join(f"b.{name}" for name in _PARTY)}
+       s.id, {", ".join(f"s.{name}" for name in _PARTY)}, b.id, {", ".join(f"b.{name}" for name in _PARTY)},
+       l.line_no, {", ".join(f"l.{name}" for name in _ITEM_COLUMNS)}{{also_columns}}
   FROM registry_invoice i
   JOIN registry_party s ON s.id = i.seller_id
   JOIN registry_party b ON b.id = i.buyer_id
   LEFT JOIN registry_invoice o ON o.id = i.red_letter_of_id
+  LEFT JOIN registry_item l ON l.invoice_id = i.id{{also_joins}}
  WHERE i.code = %s AND i.number = %s
+ ORDER BY l.line_no
 """  # nosec B608  # column names from registry.columns and %s placeholders; keys are parameters
-ITEMS_SQL = f"""
-SELECT {", ".join(columns.names(columns.ITEM_FIELDS))}
-  FROM registry_item WHERE invoice_id = %s ORDER BY line_no
-"""  # nosec B608  # column names from registry.columns and %s placeholders; keys are parameters
-# Positions in a row of INVOICE_SQL: the id, the invoice's fields, the original's key, the parties.
+# Positions in a row of INVOICE_SQL: the id, the invoice's fields, the original's key, the parties,
+# the line's number and fields.
 _ORIGINAL = 1 + len(_INVOICE)
 _SELLER = _ORIGINAL + 2
 _BUYER = _SELLER + 1 + len(_PARTY)
+_ITEM = _BUYER + 1 + len(_PARTY)
+_ALSO = _ITEM + 1 + len(_ITEM_COLUMNS)
+_TYPE, _ISSUE_DATE, _CHECK_CODE, _AMOUNT, _TOTAL, _STATUS = (
+    1 + _INVOICE.index(name) for name in ("type", "issue_date", "check_code", "amount", "total", "status")
+)
+_date = columns.from_column(next(spec for spec in columns.INVOICE_FIELDS if spec.name == "issue_date"))
+_sql: dict[tuple, str] = {}  # INVOICE_SQL in the driver's placeholder style, by vendor and what else
 
 
 # Keys per statement of find_stored: two parameters each, far below SQLite's limit of 32766.
@@ -53,25 +63,25 @@ class Stored:
     content_hash: str
 
 
-@dataclass(frozen=True)
-class Registered:
-    """A registered invoice and its row id (for linking the verification history)."""
-
-    id: int
-    invoice: Invoice
-
-
 def _reader(fields, table: str) -> Callable[[Sequence, int], dict[str, Any]]:
     """``read(values, row_id)``: the dataclass fields from a row's values, decrypted and converted."""
-    steps = tuple((spec.name, columns.from_column(spec), spec.name if spec.mask else None) for spec in fields)
+    names = tuple(spec.name for spec in fields)
+    converts = tuple(columns.from_column(spec) for spec in fields)
+    encrypted = tuple(position for position, spec in enumerate(fields) if spec.mask)
+    encrypted_columns = tuple(names[position] for position in encrypted)
 
     def read(values: Sequence, row_id: int) -> dict[str, Any]:
-        read = {}
-        for (name, convert, encrypted), value in zip(steps, values, strict=True):
-            if encrypted:
-                value = decrypt(value, table, encrypted, row_id)
-            read[name] = value if convert is None else convert(value)
-        return read
+        if encrypted:
+            values = list(values)
+            tokens = [values[position] for position in encrypted]
+            for position, plain in zip(
+                encrypted, decrypt_columns(tokens, table, encrypted_columns, row_id), strict=True
+            ):
+                values[position] = plain
+        return {
+            name: value if convert is None else convert(value)
+            for name, convert, value in zip(names, converts, values, strict=True)
+        }
 
     return read
 
@@ -81,28 +91,117 @@ _read_party = _reader(columns.PARTY_FIELDS, "registry_party")
 _read_item = _reader(columns.ITEM_FIELDS, "registry_item")
 
 
-def find(key: InvoiceKey) -> Registered | None:
+class Registered:
+    """A registered invoice found by its code and number: its row id, key fields and status at once
+    (what :func:`yanpiao.fapiao.compare.compare_keys` needs), the 校验码 decrypted when asked for, and
+    the whole :class:`~yanpiao.fapiao.invoice.Invoice` (parties and lines, decrypted) on first use of
+    :attr:`invoice`: a check that reveals nothing decrypts nothing it does not compare."""
+
+    __slots__ = (
+        "id",
+        "type",
+        "issue_date",
+        "amount",
+        "total",
+        "status",
+        "_row",
+        "_items",
+        "_check_code",
+        "_invoice",
+        "also",
+    )
+
+    def __init__(self, row: Sequence, items: list[Sequence]):
+        self.id = row[0]
+        self.type = row[_TYPE]
+        self.issue_date = _date(row[_ISSUE_DATE])
+        self.amount = columns.amount(row[_AMOUNT])
+        self.total = columns.amount(row[_TOTAL])
+        self.status = row[_STATUS]
+        self._row, self._items = row, items
+        self._check_code: str | None = None
+        self._invoice: Invoice | None = None
+        self.also = tuple(row[_ALSO:])  # what else the look-up was asked to read
+
+    @property
+    def check_code(self) -> str:
+        if self._check_code is None:
+            self._check_code = decrypt(self._row[_CHECK_CODE], "registry_invoice", "check_code", self.id)
+        return self._check_code
+
+    @property
+    def invoice(self) -> Invoice:
+        if self._invoice is None:
+            self._invoice = self._decrypted()
+        return self._invoice
+
+    def _decrypted(self) -> Invoice:
+        row = self._row
+        seller_id, buyer_id = row[_SELLER], row[_BUYER]
+        original_number = row[_ORIGINAL + 1]
+        return Invoice(
+            **_read_invoice(row[1:_ORIGINAL], self.id),
+            red_letter_of=None if original_number is None else InvoiceKey(row[_ORIGINAL], original_number),
+            seller=Party(**_read_party(row[_SELLER + 1 : _BUYER], seller_id)),
+            buyer=Party(**_read_party(row[_BUYER + 1 : _ITEM], buyer_id)),
+            items=tuple(Item(**_read_item(values, 0)) for values in self._items),
+        )
+
+
+def find(key: InvoiceKey, also: tuple[str, str] = ("", "")) -> Registered | None:
+    """The registered invoice with this code and number, in one statement; nothing is decrypted
+    until asked for (:class:`Registered`).  ``also`` is what else to read of the invoice ``i`` in
+    that statement, as columns and joins (their aliases other than i, s, b, o and l), found in
+    ``Registered.also``."""
+    statement = _sql.get((connection.vendor, also))
+    if statement is None:
+        columns_sql, joins = also
+        statement = _sql[connection.vendor, also] = dbapi.sql(
+            INVOICE_SQL.format(also_columns=f", {columns_sql}" if columns_sql else "", also_joins=joins)
+        )
     cursor = dbapi.cursor()
     try:
-        cursor.execute(dbapi.sql(INVOICE_SQL), (key.code, key.number))
-        row = cursor.fetchone()
-        if row is None:
-            return None
-        cursor.execute(dbapi.sql(ITEMS_SQL), (row[0],))
-        items = tuple(Item(**_read_item(values, 0)) for values in cursor.fetchall())
+        cursor.execute(statement, key)
+        rows = cursor.fetchall()
     finally:
         cursor.close()
-    invoice_id = row[0]
-    seller_id, buyer_id = row[_SELLER], row[_BUYER]
-    original_number = row[_ORIGINAL + 1]
-    invoice = Invoice(
-        **_read_invoice(row[1:_ORIGINAL], invoice_id),
-        red_letter_of=None if original_number is None else InvoiceKey(row[_ORIGINAL], original_number),
-        seller=Party(**_read_party(row[_SELLER + 1 : _BUYER], seller_id)),
-        buyer=Party(**_read_party(row[_BUYER + 1 :], buyer_id)),
-        items=items,
-    )
-    return Registered(invoice_id, invoice)
+    if not rows:
+        return None
+    return Registered(rows[0], [row[_ITEM + 1 : _ALSO] for row in rows if row[_ITEM] is not None])
+
+
+class StatusChange(NamedTuple):
+    """A status change as :func:`yanpiao.registry.services.status_history` reads it."""
+
+    status: str
+    previous_status: str
+    reason: str
+    changed_at: datetime.datetime
+
+
+_CHANGES_SQL = (
+    f"SELECT status, previous_status, reason, changed_at FROM {models.StatusChange._meta.db_table}"  # nosec B608  # the model's table name and %s placeholders; values are parameters
+    " WHERE invoice_id = %s ORDER BY changed_at, id"
+)
+
+
+def status_changes(invoice_id: int) -> list[StatusChange]:
+    """The status changes of a registered invoice, oldest first (as the model orders them)."""
+    field = models.StatusChange._meta.get_field("changed_at")
+    column = field.get_col(models.StatusChange._meta.db_table)
+    converters = [*connection.ops.get_db_converters(column), *column.get_db_converters(connection)]
+    cursor = dbapi.cursor()
+    try:
+        cursor.execute(dbapi.sql(_CHANGES_SQL), (invoice_id,))
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    changes = []
+    for status, previous, reason, changed_at in rows:
+        for convert in converters:
+            changed_at = convert(changed_at, column, connection)
+        changes.append(StatusChange(status, previous, reason, changed_at))
+    return changes
 
 
 def _rows_in_chunks(values: list, query: Callable[[list], tuple[str, list]]) -> Iterator[tuple]:

@@ -8,12 +8,14 @@ by another organisation"), not who.
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from django.db import connection
 from django.utils import timezone
 
 from yanpiao import dbapi
@@ -99,12 +101,15 @@ def stored(score: int, reasons: list[dict]) -> Assessment:
 # The rules (yanpiao.risk.rules) import the shapes above: they are imported where they are used.
 
 
-def assess(event: Event) -> Assessment:
+def assess(event: Event, facts: Sequence | None = None) -> Assessment:
     """The assessment of one check, called by the verification service inside its write
     transaction: it records what the rules remember (the presentation, the window's count) and
     applies the rules.  Two statements at most: one read of the invoice's facts and one upsert of
     its presentation (an outcome that reveals the invoice), or one count of a window (mismatch,
-    not_found).  :data:`NONE`, touching nothing, when ``YANPIAO_RISK_ENABLED`` is off."""
+    not_found).  :data:`NONE`, touching nothing, when ``YANPIAO_RISK_ENABLED`` is off.
+
+    ``facts`` are the invoice's facts as read with it (:func:`facts_with_invoice`), when they were:
+    then only the counts are read, and nothing for a check without presenter or watcher."""
     from yanpiao.risk import rules  # it imports the shapes above
 
     if not risk_settings.enabled():
@@ -116,7 +121,11 @@ def assess(event: Event) -> Assessment:
         if event.outcome not in rules.PRESENTING:
             presenter = None
         probing = (watcher, event.code, event.number) if watcher else None
-        known = read_facts(event.invoice_id, presenter, probing, event.at)
+        if facts is None:
+            known = read_facts(event.invoice_id, presenter, probing, event.at)
+        else:
+            others, mismatches = read_counts(event.invoice_id, presenter, probing, event.at)
+            known = _facts(facts, other_presenters=others, mismatches=mismatches)
         if presenter:
             signals.present(event.invoice_id, presenter, event.at)
     elif event.outcome == comparison.MISMATCH and watcher:
@@ -221,22 +230,43 @@ class _Windows:
 # --- the facts of registered invoices ----------------------------------------------------------
 
 
-def _facts_sql(where: str, extra: str = "") -> str:
+def _fact_columns() -> str:
+    """The columns of an invoice's facts, of the invoice ``i`` and the joins of :func:`_fact_joins`."""
     marks = InvoiceMark._meta.db_table
     return (
-        "SELECT i.id, i.status, i.seller_id, i.total, i.type, i.issue_date,"
-        " p.invoices, p.amount_log_mean, p.amount_log_std, p.daily_mean, p.busiest_day_ratio,"
-        " p.near_limit_share, p.abnormal_invoices, s.score, s.top_features, "
+        "i.id, i.status, i.seller_id, i.total, i.type, i.issue_date,"
+        " rp.invoices, rp.amount_log_mean, rp.amount_log_std, rp.daily_mean, rp.busiest_day_ratio,"
+        " rp.near_limit_share, rp.abnormal_invoices, rs.score, rs.top_features, "
         + ", ".join(
-            f"(SELECT m.count FROM {marks} m WHERE m.invoice_id = i.id AND m.kind = '{kind}')"  # nosec B608  # table names from _meta and kinds from MARK_KINDS; values are parameters
+            f"(SELECT rm.count FROM {marks} rm WHERE rm.invoice_id = i.id AND rm.kind = '{kind}')"  # nosec B608  # table names from _meta and kinds from MARK_KINDS; values are parameters
             for kind in MARK_KINDS
         )
-        + extra
-        + f" FROM registry_invoice i"
-        f" LEFT JOIN {SellerProfile._meta.db_table} p ON p.seller_id = i.seller_id"
-        f" LEFT JOIN {InvoiceScore._meta.db_table} s ON s.invoice_id = i.id"
-        f" WHERE {where}"
     )
+
+
+def _fact_joins() -> str:
+    return (
+        f" LEFT JOIN {SellerProfile._meta.db_table} rp ON rp.seller_id = i.seller_id"
+        f" LEFT JOIN {InvoiceScore._meta.db_table} rs ON rs.invoice_id = i.id"
+    )
+
+
+def _facts_sql(where: str, extra: str = "") -> str:
+    return f"SELECT {_fact_columns()}{extra} FROM registry_invoice i{_fact_joins()} WHERE {where}"  # nosec B608  # table names from _meta and kinds from MARK_KINDS; values are parameters
+
+
+@functools.cache
+def _facts_with_invoice() -> tuple[str, str]:
+    return _fact_columns(), _fact_joins()
+
+
+def facts_with_invoice() -> tuple[str, str]:
+    """The columns and joins that read an invoice's facts (without the counts) in the statement that
+    looks the invoice ``i`` up (``registry.lookup.find(key, also=...)``): the verification service
+    reads them with the invoice and hands them to :func:`assess` (``facts=``), which then reads
+    only the counts, and only for a check that has them (a presenter, a watcher).  Nothing when
+    checks are not assessed."""
+    return _facts_with_invoice() if risk_settings.enabled() else ("", "")
 
 
 MARK_KINDS = (codes.FORGED_CERTIFICATE, codes.REPORTED_BY_USER)  # InvoiceMark.Kind, in the columns' order
@@ -259,16 +289,10 @@ def read_facts(
     window_key, window_start = (
         signals.window_key(signals.mismatch_limit(), probing, at) if probing else (None, None)
     )
-    sql = _facts_sql(
-        "i.id = %s",
-        f", (SELECT COUNT(*) FROM {Presentation._meta.db_table} r"  # nosec B608  # table names from _meta and kinds from MARK_KINDS; values are parameters
-        f" WHERE r.invoice_id = i.id AND r.presenter <> %s)"
-        f", (SELECT t.count FROM {ThrottleWindow._meta.db_table} t WHERE t.key = %s AND t.started_at = %s)",
-    )
     cursor = dbapi.cursor()
     try:
         cursor.execute(
-            dbapi.sql(sql),
+            _one_facts_sql(connection.vendor),
             [
                 signals.presenter_digest(presenter) if presenter else None,
                 window_key,
@@ -282,6 +306,54 @@ def read_facts(
     if row is None:
         return rules.NO_FACTS
     return _facts(row, other_presenters=row[FACT_COLUMNS] or 0, mismatches=row[FACT_COLUMNS + 1] or 0)
+
+
+@functools.cache
+def _one_facts_sql(vendor: str) -> str:
+    """The statement of :func:`read_facts` in the driver's placeholder style (built once)."""
+    return dbapi.sql(
+        _facts_sql(
+            "i.id = %s",
+            f", (SELECT COUNT(*) FROM {Presentation._meta.db_table} r"  # nosec B608  # table names from _meta and kinds from MARK_KINDS; values are parameters
+            f" WHERE r.invoice_id = i.id AND r.presenter <> %s)"
+            f", (SELECT t.count FROM {ThrottleWindow._meta.db_table} t WHERE t.key = %s AND t.started_at = %s)",
+        )
+    )
+
+
+_COUNTS_SQL = (
+    f"SELECT (SELECT COUNT(*) FROM {Presentation._meta.db_table} r"  # nosec B608  # table names from _meta; values are parameters
+    " WHERE r.invoice_id = %s AND r.presenter <> %s),"
+    f" (SELECT t.count FROM {ThrottleWindow._meta.db_table} t WHERE t.key = %s AND t.started_at = %s)"
+)
+
+
+def read_counts(
+    invoice_id: int, presenter: str | None, probing: tuple | None, at: datetime.datetime
+) -> tuple[int, int]:
+    """What :func:`read_facts` counts besides the facts: the invoice's presenters other than
+    ``presenter`` and the mismatches of ``probing`` in the window of ``at``; (0, 0) without asking
+    when there is neither."""
+    if not presenter and not probing:
+        return 0, 0
+    window_key, window_start = (
+        signals.window_key(signals.mismatch_limit(), probing, at) if probing else (None, None)
+    )
+    cursor = dbapi.cursor()
+    try:
+        cursor.execute(
+            dbapi.sql(_COUNTS_SQL),
+            [
+                invoice_id,
+                signals.presenter_digest(presenter) if presenter else None,
+                window_key,
+                window_start,
+            ],
+        )
+        others, mismatches = cursor.fetchone()
+    finally:
+        cursor.close()
+    return others or 0, mismatches or 0
 
 
 def read_many_facts(invoice_ids) -> dict:

@@ -18,7 +18,9 @@ can be bound to it.  Empty values stay empty.
 from __future__ import annotations
 
 import base64
+import binascii
 import hmac
+from collections.abc import Sequence
 
 import tink
 from django.db import models, transaction
@@ -55,6 +57,26 @@ def decrypt(token: str, table: str, column: str, row_id: int) -> str:
     except (tink.TinkError, ValueError) as exc:
         raise DecryptionError(f"{table}.{column} of row {row_id} does not decrypt") from exc
     return plaintext.decode()
+
+
+def decrypt_columns(tokens: Sequence[str], table: str, columns: Sequence[str], row_id: int) -> list[str]:
+    """:func:`decrypt` of several columns of one row (``tokens[i]`` of ``columns[i]``), the keyset
+    looked up once and the base64 read without b64decode's argument checks: a registered invoice's
+    parties are read a dozen values at a time."""
+    aead = None
+    plain = []
+    for token, column in zip(tokens, columns, strict=True):
+        if not token:
+            plain.append("")
+            continue
+        aead = aead or keys.fields_aead()
+        try:
+            plain.append(
+                aead.decrypt(binascii.a2b_base64(token), associated_data(table, column, row_id)).decode()
+            )
+        except (tink.TinkError, ValueError) as exc:
+            raise DecryptionError(f"{table}.{column} of row {row_id} does not decrypt") from exc
+    return plain
 
 
 def blind_index(value: str, purpose: str) -> str:

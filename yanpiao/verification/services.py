@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
 from yanpiao import dbapi
@@ -217,14 +217,22 @@ def verify(
     if outcome is None:
         # Looked up before the check is counted, outside the write turn; a check refused below
         # never shows what was found.
-        registered = lookup.find(InvoiceKey(query.code, query.number))
+        # The invoice's facts for the risk rules come with it: one statement.
+        registered = lookup.find(InvoiceKey(query.code, query.number), also=risk.facts_with_invoice())
         if registered is None:
             outcome = comparison.NOT_FOUND
         else:
-            result = comparison.compare(query, registered.invoice)
+            # Without content, the key fields and status decide: nothing else is decrypted unless revealed.
+            result = (
+                comparison.compare(query, registered.invoice)
+                if query.content
+                else comparison.compare_keys(query, registered)
+            )
             outcome, differences = result.outcome, result.differences
     verification_id, checked_at = new_public_id(), timezone.now()
     actor_id = actor_pk(actor)
+    invoice_id = registered.id if registered else None
+    db = connections[DEFAULT_DB_ALIAS]
     row = history_values(
         checked_at,
         [
@@ -236,31 +244,32 @@ def verify(
                 outcome,
                 differences,
                 check.findings,
-                registered.id if registered else None,
-                invoice_type(query, registered.invoice.type if registered else None, outcome),
+                invoice_id,
+                invoice_type(query, registered.type if registered else None, outcome),
             )
         ],
-    )
-    event = risk_event(
-        actor, client, channel, outcome, query, registered.id if registered else None, checked_at
-    )
+        db,
+    )[0]
+    event = risk_event(actor, client, channel, outcome, query, invoice_id, checked_at)
+    counted = throttling.who(actor, client) is not None
     # One short write transaction: the counting (a refused check rolls it back and is neither
     # counted nor recorded), the risk assessment (which counts what its rules count), the history
     # row and its audit entry; the alerts are raised once it has committed.
     with dbapi.serialized_writes(), transaction.atomic():
-        throttling.count_check(actor, client)
-        if check.outcome is None:
-            throttling.count_invoice_check(query, actor, client)
-        assessment = risk.assess(event)
-        insert_history(with_risk(row, [assessment]))
-        if assessment.reasons:
+        if counted:
+            throttling.count_check(actor, client)
+            if check.outcome is None:
+                throttling.count_invoice_check(query, actor, client)
+        assessment = risk.assess(event, registered.also if registered else None)
+        insert_history([(*row, assessment.score, _reasons_json(assessment, db))])
+        if assessment.reasons and alerts.worth_alerting(assessment):
             # robust: an alert that fails to be raised is logged; the check stands and is answered
             transaction.on_commit(lambda: alerts.raise_for(event, assessment, verification_id), robust=True)
         audit.record(
             audit.Action.VERIFICATION_CREATE,
             actor_id,
             audit.target(Verification, verification_id),
-            {"outcome": outcome, "channel": channel, "invoice_id": registered.id if registered else None},
+            {"outcome": outcome, "channel": channel, "invoice_id": invoice_id},
         )
     metrics.verified(outcome, channel)
     revealed = registered.invoice if registered and outcome in comparison.REVEALING else None
@@ -273,7 +282,7 @@ def verify(
         differences=differences,
         findings=check.findings,
         invoice=revealed,
-        status_history=registry.status_history(registered.id)
+        status_history=registry.status_history(invoice_id, lookup.status_changes(invoice_id))
         if revealed and revealed.status != "normal"
         else [],
         signature=signature,
@@ -351,7 +360,7 @@ def invoice_type(query: Query, registered_type: str | None, outcome: str) -> str
     return registered_type if registered_type and outcome in comparison.REVEALING else ""
 
 
-def history_values(created_at: datetime.datetime, checks: Iterable[tuple]) -> list[tuple]:
+def history_values(created_at: datetime.datetime, checks: Iterable[tuple], db=None) -> list[tuple]:
     """History rows (:data:`HISTORY_COLUMNS` but the risk, which :func:`with_risk` adds) as the driver
     takes them, as the ORM would store them, each check made at ``created_at``.
 
@@ -360,8 +369,9 @@ def history_values(created_at: datetime.datetime, checks: Iterable[tuple]) -> li
     differences and the findings are masked at rest here.  Called before the write transaction,
     so that the write turn holds only the insert.
     """
-    ops = connection.ops
-    native_uuid = connection.features.has_native_uuid_field
+    db = db or connections[DEFAULT_DB_ALIAS]  # the proxy costs a look-up per attribute
+    ops = db.ops
+    native_uuid = db.features.has_native_uuid_field
     at = ops.adapt_datetimefield_value(created_at)
     dump = ops.adapt_json_value
     none = dump([], None)  # no differences, no findings: most checks of a batch
@@ -390,11 +400,24 @@ HISTORY_SQL = (
 
 def with_risk(rows: Sequence[tuple], assessments: Sequence[risk.Assessment]) -> list[tuple]:
     """Rows of :func:`history_values` completed with each check's risk (score and reasons)."""
-    dump = connection.ops.adapt_json_value
     return [
-        (*row, assessment.score, dump([reason.to_json() for reason in assessment.reasons], None))
+        (*row, assessment.score, _reasons_json(assessment))
         for row, assessment in zip(rows, assessments, strict=True)
     ]
+
+
+def _reasons_json(assessment: risk.Assessment, db=None):
+    """An assessment's reasons as the history's column takes them (most checks have none)."""
+    db = db or connections[DEFAULT_DB_ALIAS]
+    if not assessment.reasons:
+        none = _NO_REASONS.get(db.vendor)
+        if none is None:
+            none = _NO_REASONS[db.vendor] = db.ops.adapt_json_value([], None)
+        return none
+    return db.ops.adapt_json_value([reason.to_json() for reason in assessment.reasons], None)
+
+
+_NO_REASONS: dict[str, Any] = {}  # the empty reasons as the driver takes them, by vendor
 
 
 def insert_history(rows: Sequence[tuple]) -> None:
