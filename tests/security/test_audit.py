@@ -631,7 +631,10 @@ def test_a_tampered_or_missing_sealed_count_is_detected(home):
     assert not report.ok and report.reason == f"the sealed checkpoint count {sealed} is missing"
 
 
-def test_a_checkpoint_is_written_after_an_interval(home, settings, django_capture_on_commit_callbacks):
+def test_a_checkpoint_is_written_after_an_interval(
+    home, settings, django_capture_on_commit_callbacks, monkeypatch
+):
+    monkeypatch.setattr(audit, "LOOK_EVERY_SECONDS", 0)  # the file's age is looked at on every entry
     settings.YANPIAO_AUDIT_CHECKPOINT_EVERY = 0
     settings.YANPIAO_AUDIT_CHECKPOINT_SECONDS = 60
     path = home / "audit" / "checkpoints.jsonl"

@@ -505,6 +505,17 @@ def _append(cursor, key: bytes, at, actor_id, action: str, target: str, detail, 
     return entry_id
 
 
+_PLAIN = (str, int, bool, type(None))
+
+
+def _reads_back_as_is(detail: dict | None) -> bool:
+    """Whether ``detail`` reads back from the database as it is: strings, whole numbers, booleans
+    and nulls under string keys (a check's detail).  Anything else is hashed as it reads back."""
+    return detail is not None and all(
+        type(name) is str and type(value) in _PLAIN for name, value in detail.items()
+    )
+
+
 def record(action: str, actor=None, target: str = "", detail: dict | None = None) -> int:
     """Append an entry; return its id.  ``actor`` is a user, a user id or None.
 
@@ -514,7 +525,8 @@ def record(action: str, actor=None, target: str = "", detail: dict | None = None
     """
     action, target = str(action), str(target)
     detail_text = canonical(detail or {})
-    detail = json.loads(detail_text)  # as it will read back from the database
+    if not _reads_back_as_is(detail):
+        detail = json.loads(detail_text)  # as it will read back from the database
     actor_id = _actor_id(actor)
     key = chain_key()
     # No savepoint of its own: inside a caller's transaction the entry shares its fate anyway.
@@ -531,6 +543,10 @@ def record(action: str, actor=None, target: str = "", detail: dict | None = None
 
 # checkpoint file -> monotonic time this process last asked for a timed checkpoint (or saw one fail)
 _timed_asked: dict[str, float] = {}
+# checkpoint file -> monotonic time this process last found it not due: looked at once a second at most
+_timed_looked: dict[str, float] = {}
+_checkpoints_paths: dict[object, Path] = {}  # settings.HOME -> its checkpoint file
+LOOK_EVERY_SECONDS = 1.0
 
 
 def _schedule_checkpoint(entry_id: int) -> None:
@@ -541,21 +557,30 @@ def _schedule_checkpoint(entry_id: int) -> None:
         return
     seconds = settings.YANPIAO_AUDIT_CHECKPOINT_SECONDS
     if seconds > 0:
-        path = checkpoints_path()
+        path = _checkpoints_paths.get(settings.HOME)
+        if path is None:
+            path = _checkpoints_paths[settings.HOME] = checkpoints_path()
         if _checkpoint_due(path, seconds):
             _timed_asked[str(path)] = time.monotonic()
             transaction.on_commit(functools.partial(_timed_checkpoint, path, seconds), robust=True)
 
 
 def _checkpoint_due(path: Path, seconds: float) -> bool:
+    now = time.monotonic()
     asked = _timed_asked.get(str(path))
-    if asked is not None and time.monotonic() - asked < min(seconds, RETRY_SECONDS):
+    if asked is not None and now - asked < min(seconds, RETRY_SECONDS):
         return False  # asked already (the commit is to come), or it failed a moment ago
+    looked = _timed_looked.get(str(path))
+    if looked is not None and now - looked < min(seconds, LOOK_EVERY_SECONDS):
+        return False
     try:
         age = time.time() - path.stat().st_mtime
     except FileNotFoundError:
         return True  # never a checkpoint: the first entry asks for one
-    return age >= seconds
+    if age >= seconds:
+        return True
+    _timed_looked[str(path)] = now
+    return False
 
 
 def _timed_checkpoint(path: Path, seconds: float) -> None:

@@ -327,7 +327,7 @@ def derived_key(purpose: str) -> bytes:
 def master_derived_key(info: bytes) -> bytes:
     """A 32-byte key for ``info``, derived from the master key itself (HKDF-SHA256; cached, never
     stored): for what must outlive a rotation of the keysets, such as the audit chain's HMAC."""
-    cache_key = (str(home()), info)
+    cache_key = (str(settings.HOME), info)
     key = _cache.derived.get(cache_key)
     if key is None:
         key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(master_key())
