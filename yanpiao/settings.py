@@ -253,6 +253,7 @@ YANPIAO_PERIODIC_TASKS = [
     "yanpiao.risk.tasks.schedule",
     "yanpiao.support.sla.schedule",
     "yanpiao.observability.retention.schedule",
+    "yanpiao.security.audit.schedule",
 ]
 YANPIAO_REDIS_URL = os.environ.get("YANPIAO_REDIS_URL", "").strip()
 if YANPIAO_REDIS_URL:

@@ -801,3 +801,19 @@ def test_no_checkpoint_over_removed_ones_until_resealed(home):
     report = audit.verify()
     assert report.ok, report.reason
     assert report.last_checkpoint_id == resealed.id
+
+
+def test_the_worker_writes_a_checkpoint_when_one_is_due_even_with_nothing_appended(home, settings):
+    assert "yanpiao.security.audit.schedule" in settings.YANPIAO_PERIODIC_TASKS
+    settings.YANPIAO_AUDIT_CHECKPOINT_SECONDS = 60
+    record_some(1)
+    path = home / "audit" / "checkpoints.jsonl"
+    assert audit.schedule() is True  # never a checkpoint yet
+    assert audit.schedule() is False  # the last is recent
+    stale = time.time() - 61
+    os.utime(path, (stale, stale))
+    assert audit.schedule() is True
+    assert len(path.read_text().splitlines()) == 2
+    settings.YANPIAO_AUDIT_CHECKPOINT_SECONDS = 0  # checkpoints are another host's
+    os.utime(path, (stale, stale))
+    assert audit.schedule() is False

@@ -860,6 +860,15 @@ def checkpoint(due_after: float | None = None) -> dict | None:
         return _append_checkpoint(key)
 
 
+def schedule() -> bool:
+    """The worker's periodic look (``YANPIAO_PERIODIC_TASKS``): a checkpoint when the last is older
+    than ``YANPIAO_AUDIT_CHECKPOINT_SECONDS``, even while the worker itself appends nothing;
+    whether one was written.  Across several hosts, checkpoints belong in one data folder: there,
+    set the worker's interval; elsewhere set both ``YANPIAO_AUDIT_CHECKPOINT_*`` to 0."""
+    seconds = settings.YANPIAO_AUDIT_CHECKPOINT_SECONDS
+    return seconds > 0 and checkpoint(due_after=seconds) is not None
+
+
 def _append_checkpoint(key: Ed25519PrivateKey, unkeyed_until: int | None = None) -> dict:
     sealed, problem = read_sealed()
     lines = _lines()
