@@ -81,7 +81,7 @@ import tink
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -281,12 +281,12 @@ def _actor_id(actor) -> int | None:
     return actor.pk  # None for an anonymous user
 
 
-def lanes() -> int:
+def lanes(vendor: str | None = None) -> int:
     """How many lanes writers spread over: ``YANPIAO_AUDIT_LANES``, else 16 on PostgreSQL and 1 on SQLite."""
     configured = getattr(settings, "YANPIAO_AUDIT_LANES", 0)
     if configured:
         return min(int(configured), MAX_LANES)
-    return POSTGRESQL_LANES if connection.vendor == "postgresql" else 1
+    return POSTGRESQL_LANES if (vendor or connection.vendor) == "postgresql" else 1
 
 
 # Take a lane for this transaction and read what the entry follows, in one round trip (migration
@@ -325,10 +325,10 @@ POSTGRESQL_VALUES = "%s::bigint, %s::timestamptz, %s::bigint, %s::text, %s::text
 SQLITE_VALUES = ", ".join(["%s"] * 10)
 
 
-def held_lanes() -> int:
+def held_lanes(vendor: str | None = None) -> int:
     """How many lanes connections may hold for their life: ``YANPIAO_AUDIT_HELD_LANES`` (32) on
     PostgreSQL, numbered after the shared ones; none on SQLite (one writer at a time)."""
-    if connection.vendor != "postgresql":
+    if (vendor or connection.vendor) != "postgresql":
         return 0
     return min(int(getattr(settings, "YANPIAO_AUDIT_HELD_LANES", 0)), MAX_LANES)
 
@@ -353,22 +353,23 @@ class _Written:
     asked_at: float = 0.0
 
 
-def _written() -> _Written | None:
-    written = getattr(connection, "_yanpiao_audit_written", None)
-    return written if written is not None and written.raw is connection.connection else None
+def _written(db) -> _Written | None:
+    """What the connection ``db`` (a Django database wrapper) wrote last, if it is still the same."""
+    written = getattr(db, "_yanpiao_audit_written", None)
+    return written if written is not None and written.raw is db.connection else None
 
 
-def _held_lane(cursor, shared: int) -> _Written | None:
+def _held_lane(db, cursor, shared: int) -> _Written | None:
     """The lane this connection holds, taking one with ``pg_try_advisory_lock`` the first time;
     None when it holds none (none configured, or every one was taken a moment ago)."""
-    count = held_lanes()
+    count = held_lanes(db.vendor)
     if count <= 0:
         return None
-    held = _written()
+    held = _written(db)
     if held is not None and (held.lane is not None or time.monotonic() - held.asked_at < HELD_RETRY_SECONDS):
         return held if held.lane is not None else None
-    held = _Written(raw=connection.connection, lane=None, asked_at=time.monotonic())
-    connection._yanpiao_audit_written = held
+    held = _Written(raw=db.connection, lane=None, asked_at=time.monotonic())
+    db._yanpiao_audit_written = held
     start = os.getpid() % count
     for step in range(count):
         lane = shared + (start + step) % count
@@ -425,17 +426,25 @@ def _sqlite_id_lane_head(cursor, count: int) -> tuple[int, int, int, str]:
     return entry_id, lane, seq, previous_hash
 
 
-def _insert(cursor, values: list, unless_moved: tuple[str, list] | None = None) -> bool:
+@functools.cache
+def _insert_sql(vendor: str, condition: str | None) -> str:
+    if vendor == "postgresql":
+        placeholders = POSTGRESQL_VALUES
+    else:
+        placeholders, condition = SQLITE_VALUES.replace("%s", "?"), condition and condition.replace("%s", "?")
+    if condition is None:
+        return f"INSERT INTO {TABLE} ({COLUMNS}) VALUES ({placeholders})"  # nosec B608  # the audit table's name and constants; values are parameters
+    return f"INSERT INTO {TABLE} ({COLUMNS}) SELECT {placeholders} WHERE {condition}"  # nosec B608  # the audit table's name and constants; values are parameters
+
+
+def _insert(vendor: str, cursor, values: list, unless_moved: tuple[str, list] | None = None) -> bool:
     """Insert an entry; with ``unless_moved`` (a condition and its parameters) only while it holds.
     True when it was inserted."""
-    placeholders = POSTGRESQL_VALUES if connection.vendor == "postgresql" else SQLITE_VALUES
     if unless_moved is None:
-        sql, parameters = f"INSERT INTO {TABLE} ({COLUMNS}) VALUES ({placeholders})", values  # nosec B608  # the audit table's name and constants; values are parameters
+        cursor.execute(_insert_sql(vendor, None), values)
     else:
         condition, condition_parameters = unless_moved
-        sql = f"INSERT INTO {TABLE} ({COLUMNS}) SELECT {placeholders} WHERE {condition}"  # nosec B608  # the audit table's name and constants; values are parameters
-        parameters = [*values, *condition_parameters]
-    cursor.execute(dbapi.sql(sql), parameters)
+        cursor.execute(_insert_sql(vendor, condition), [*values, *condition_parameters])
     return cursor.rowcount == 1
 
 
@@ -456,14 +465,15 @@ def _log_still_ends_at(hash: str) -> tuple[str, list]:
     return f"(SELECT entry_hash FROM {TABLE} ORDER BY id DESC LIMIT 1) = %s", [hash]  # nosec B608  # the audit table's name and constants; values are parameters
 
 
-def _append(cursor, key: bytes, at, actor_id, action: str, target: str, detail, detail_text: str) -> int:
+def _append(db, cursor, key: bytes, at, actor_id, action: str, target: str, detail, detail_text: str) -> int:
     """Append one entry where this writer may, and return its id.
 
     PostgreSQL: in the lane this connection holds, one statement an entry (ids are reserved in
     blocks); else in a shared lane taken for the transaction.  SQLite: after the entry this
     process wrote last if it is still the log's last, one statement; else after the head read.
     """
-    at_text, at_value = instant(at), connection.ops.adapt_datetimefield_value(at)
+    vendor = db.vendor
+    at_text, at_value = instant(at), db.ops.adapt_datetimefield_value(at)
 
     def values(entry_id, lane, seq, previous_hash):
         digest = lane_entry_hash(
@@ -472,36 +482,34 @@ def _append(cursor, key: bytes, at, actor_id, action: str, target: str, detail, 
         row = [entry_id, at_value, actor_id, action, target, detail_text, previous_hash, digest, lane, seq]
         return row, digest
 
-    count = lanes()
-    if connection.vendor == "postgresql":
-        held = _held_lane(cursor, count)
+    count = lanes(vendor)
+    if vendor == "postgresql":
+        held = _held_lane(db, cursor, count)
         if held is None:
             entry_id, lane, seq, previous_hash = _postgresql_id_lane_head(cursor, count)
-            _insert(cursor, values(entry_id, lane, seq + 1, previous_hash)[0])
+            _insert(vendor, cursor, values(entry_id, lane, seq + 1, previous_hash)[0])
             return entry_id
         entry_id = _held_id(cursor, held)
         row, digest = values(entry_id, held.lane, held.seq + 1, held.hash)
-        if not _insert(cursor, row, _lane_still_at(held.lane, held.seq, held.hash, entry_id)):
+        if not _insert(vendor, cursor, row, _lane_still_at(held.lane, held.seq, held.hash, entry_id)):
             held.ids = []  # reserved afresh, past any id inserted by hand
             entry_id = _held_id(cursor, held)
             held.seq, held.hash = _lane_head(cursor, held.lane)
             row, digest = values(entry_id, held.lane, held.seq + 1, held.hash)
-            _insert(cursor, row)
+            _insert(vendor, cursor, row)
         held.seq, held.hash = held.seq + 1, digest
         return entry_id
-    last = _written()
+    last = _written(db)
     lane = os.getpid() % count
     if last is not None and last.lane == lane:
         row, digest = values(last.id + 1, lane, last.seq + 1, last.hash)
-        if _insert(cursor, row, _log_still_ends_at(last.hash)):
+        if _insert(vendor, cursor, row, _log_still_ends_at(last.hash)):
             last.id, last.seq, last.hash = last.id + 1, last.seq + 1, digest
             return last.id
     entry_id, lane, seq, previous_hash = _sqlite_id_lane_head(cursor, count)
     row, digest = values(entry_id, lane, seq + 1, previous_hash)
-    _insert(cursor, row)
-    connection._yanpiao_audit_written = _Written(
-        raw=connection.connection, lane=lane, seq=seq + 1, hash=digest, id=entry_id
-    )
+    _insert(vendor, cursor, row)
+    db._yanpiao_audit_written = _Written(raw=db.connection, lane=lane, seq=seq + 1, hash=digest, id=entry_id)
     return entry_id
 
 
@@ -531,10 +539,12 @@ def record(action: str, actor=None, target: str = "", detail: dict | None = None
     key = chain_key()
     # No savepoint of its own: inside a caller's transaction the entry shares its fate anyway.
     # The driver's cursor: verification records an entry on every check.
+    db = connections[DEFAULT_DB_ALIAS]  # once: each use of the proxy `connection` is a look-up
     with transaction.atomic(savepoint=False):
-        cursor = dbapi.cursor()
+        db.ensure_connection()
+        cursor = db.connection.cursor()
         try:
-            entry_id = _append(cursor, key, timezone.now(), actor_id, action, target, detail, detail_text)
+            entry_id = _append(db, cursor, key, timezone.now(), actor_id, action, target, detail, detail_text)
         finally:
             cursor.close()
         _schedule_checkpoint(entry_id)
