@@ -254,6 +254,7 @@ YANPIAO_PERIODIC_TASKS = [
     "yanpiao.support.sla.schedule",
     "yanpiao.observability.retention.schedule",
     "yanpiao.security.audit.schedule",
+    "yanpiao.partitions.schedule",
 ]
 YANPIAO_REDIS_URL = os.environ.get("YANPIAO_REDIS_URL", "").strip()
 if YANPIAO_REDIS_URL:

@@ -18,19 +18,15 @@ and ``YANPIAO_LOG_RETENTION_DAYS`` (183 days, six months, by default and at leas
 from __future__ import annotations
 
 import datetime
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
-from django_tasks import TaskResultStatus, task
-from django_tasks_db.backend import DatabaseBackend
-from django_tasks_db.models import DBTaskResult
+from django_tasks import task
 
-from yanpiao import dbapi
+from yanpiao import dbapi, periodic
 from yanpiao.observability import metrics
 from yanpiao.security import audit
 from yanpiao.verification.models import Verification
@@ -130,16 +126,7 @@ def prune() -> dict:
 def schedule() -> bool:
     """Queue a prune unless one is waiting or was queued within a day; whether one was queued.
     With the Redis queue nothing is known of other workers: each queues one a day at most."""
-    if isinstance(prune.get_backend(), DatabaseBackend):
-        since = timezone.now() - EVERY
-        found = DBTaskResult.objects.filter(task_path=prune.module_path)
-        if found.filter(Q(status=TaskResultStatus.READY) | Q(enqueued_at__gte=since)).exists():
-            return False
-    elif _last_queued and time.monotonic() - _last_queued[-1] < EVERY.total_seconds():
-        return False
-    prune.enqueue()
-    _last_queued[:] = [time.monotonic()]
-    return True
+    return periodic.queue_at_most_every(prune, EVERY, _last_queued)
 
 
 __all__ = ["Pruned", "prune", "prune_expired", "prune_history", "prune_log_files", "schedule"]
