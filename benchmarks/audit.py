@@ -6,7 +6,9 @@ and, audited, its audit entry (``audit.record``).  Four runs of the same work, o
 other on the same database: without audit; audited with a lane held by each connection
 (``YANPIAO_AUDIT_HELD_LANES``, the default on PostgreSQL); audited with shared lanes taken per
 transaction (``YANPIAO_AUDIT_LANES``, 16 by default); audited with one lane (the single lock of
-before).  Prints rows/s of each and the audited/unaudited ratios, then verifies the whole log.
+before).  Prints rows/s of each and the audited/unaudited ratios; then, when ``pgbench`` is on
+the PATH, the database's own ceiling for transactions of one and of two inserts (the shapes of an
+unaudited and an audited check, with no application in between); then verifies the whole log.
 
     createdb -h 127.0.0.1 -U postgres yp_auditbench
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/yp_auditbench \\
@@ -16,7 +18,11 @@ before).  Prints rows/s of each and the audited/unaudited ratios, then verifies 
 import argparse
 import multiprocessing
 import os
+import re
+import shutil
+import subprocess  # nosec B404  # pgbench, the database's own client, for its ceiling
 import sys
+import tempfile
 import time
 
 from _setup import django_on
@@ -83,6 +89,42 @@ def run(mode: str, writers: int, rows: int) -> float:
     return writers * rows / elapsed
 
 
+# The database's own ceiling: transactions of one and of two single-row inserts (the shapes of an
+# unaudited and an audited check) by pgbench, C clients with no application in between.
+PGBENCH_TABLE = "benchmark_audit_ceiling"
+PGBENCH_SCRIPTS = {
+    "one insert": f"INSERT INTO {PGBENCH_TABLE} (v) VALUES ('history');\n",
+    "two inserts": f"BEGIN;\nINSERT INTO {PGBENCH_TABLE} (v) VALUES ('history');\n"
+    f"INSERT INTO {PGBENCH_TABLE} (v) VALUES ('audit');\nCOMMIT;\n",
+}
+
+
+def pgbench_ceiling(clients: int, seconds: int) -> dict[str, float] | None:
+    """Transactions per second of each :data:`PGBENCH_SCRIPTS` with ``clients`` pgbench clients on
+    the benchmark's database; None without pgbench or PostgreSQL."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql" or shutil.which("pgbench") is None:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TABLE IF NOT EXISTS {PGBENCH_TABLE} (id bigserial PRIMARY KEY, at timestamptz DEFAULT now(), v text)"
+        )
+    url = os.environ["DATABASE_URL"]
+    rates = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for name, script in PGBENCH_SCRIPTS.items():
+            path = os.path.join(folder, "script.sql")
+            with open(path, "w") as file:
+                file.write(script)
+            command = ["pgbench", "-n", "-c", str(clients), "-j", "2", "-T", str(seconds), "-f", path, url]
+            output = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # nosec B603  # a fixed command line
+            rates[name] = float(re.search(r"tps = ([\d.]+)", output)[1])
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE {PGBENCH_TABLE}")
+    return rates
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--writers", type=int, default=8)
@@ -120,6 +162,12 @@ def main() -> None:
         print(
             f"  {label:<24} {best[mode]:>9,.0f} rows/s  ({best[mode] / best['unaudited']:.0%} of unaudited)"
         )
+    ceiling = pgbench_ceiling(options.writers, 8)
+    if ceiling:
+        one, two = ceiling["one insert"], ceiling["two inserts"]
+        print(f"the database alone (pgbench, {options.writers} clients, 8 s each):")
+        print(f"  one insert a transaction {one:>9,.0f} tps")
+        print(f"  two inserts              {two:>9,.0f} tps  ({two / one:.0%} of one)")
     began = time.perf_counter()
     report = audit.verify()
     print(f"verify: {report.summary()} in {time.perf_counter() - began:.1f} s")
