@@ -55,10 +55,16 @@ def caches(redis_url: str) -> dict:
     return {"default": {"BACKEND": BACKEND, "LOCATION": redis_url}}
 
 
-class _Outage:
-    """Whether Redis is being left alone after a failure, and when the loss was last logged."""
+class Outage:
+    """Whether a Redis is being left alone after a failure, and when its loss was last logged
+    (``message`` takes the error; also used by the throttle counters on Redis)."""
 
-    def __init__(self):
+    def __init__(
+        self,
+        message: str = "the cache at %s is unreachable, going on without it: %s",
+        log: logging.Logger = logger,
+    ):
+        self.message, self.log = message, log
         self.lock = threading.Lock()
         self.until = 0.0
         self.logged = float("-inf")
@@ -66,17 +72,17 @@ class _Outage:
     def paused(self) -> bool:
         return time.monotonic() < self.until
 
-    def failed(self, location, error: Exception) -> None:
+    def failed(self, error: Exception, *where) -> None:
         now = time.monotonic()
         with self.lock:
             self.until = now + PAUSE_SECONDS
             if now - self.logged < LOG_EVERY_SECONDS:
                 return
             self.logged = now
-        logger.warning("the cache at %s is unreachable, going on without it: %s", location, error)
+        self.log.warning(self.message, *where, error)
 
 
-_OUTAGES: dict[str, _Outage] = {}
+_OUTAGES: dict[str, Outage] = {}
 _OUTAGES_LOCK = threading.Lock()
 
 
@@ -99,7 +105,7 @@ def _degrading(name: str):
         try:
             return method(self, *args, **kwargs)
         except LOST as error:
-            self._outage.failed(self._servers[0], error)
+            self._outage.failed(error, self._servers[0])
             return answer(self, args, kwargs)
 
     return degrading
@@ -118,7 +124,7 @@ class DegradingRedisCache(RedisCache):
         super().__init__(server, {**params, "OPTIONS": options})
         # Django makes a cache object per thread; the threads of a process share what they learn.
         with _OUTAGES_LOCK:
-            self._outage = _OUTAGES.setdefault(str(server), _Outage())
+            self._outage = _OUTAGES.setdefault(str(server), Outage())
 
 
 for _name in DEGRADED:

@@ -12,6 +12,7 @@ import redis
 from django.utils import timezone
 
 from tests.faults.redis_server import BINARY, RedisServer
+from yanpiao import cache
 from yanpiao.security import throttle, throttle_redis
 from yanpiao.security.models import ThrottleWindow
 
@@ -204,7 +205,7 @@ def test_while_redis_is_away_the_table_counts_and_redis_counts_again_once_back(
     own = RedisServer(tmp_path)
     own.start()
     client = use(settings, own)
-    monkeypatch.setattr(throttle_redis, "PAUSE_SECONDS", 0.3)
+    monkeypatch.setattr(cache, "PAUSE_SECONDS", 0.3)
     try:
         throttle.hit(THREE_A_DAY, "invoice-1")
         own.stop()

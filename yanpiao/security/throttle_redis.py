@@ -9,7 +9,7 @@ counts what is never refused.
 The table stays the store when Redis is not configured, for the limits whose counters are read
 with SQL elsewhere (:data:`IN_TABLE_ONLY`), and while Redis cannot be reached: each function here
 then answers :data:`IN_TABLE` and the caller counts in the table, as it does without Redis.  The
-loss is logged once a minute at most and Redis is left alone for ``PAUSE_SECONDS`` before it is
+loss is logged once a minute at most and Redis is left alone for ``cache.PAUSE_SECONDS`` before it is
 tried again, as the cache does (:mod:`yanpiao.cache`).  Counts made in the table during an outage
 are not carried over: for the rest of that window a key may pass up to its limit in each store.
 """
@@ -28,8 +28,7 @@ from django.conf import settings
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from yanpiao.cache import LOG_EVERY_SECONDS, LOST, SOCKET_TIMEOUT
-from yanpiao.cache import PAUSE_SECONDS as CACHE_PAUSE_SECONDS
+from yanpiao.cache import LOST, SOCKET_TIMEOUT, Outage
 
 if TYPE_CHECKING:
     from yanpiao.security.throttle import Limit
@@ -38,7 +37,6 @@ logger = logging.getLogger(__name__)
 
 PREFIX = "yanpiao:throttle:"
 MARGIN_SECONDS = 60  # a counter outlives its window by this much: clocks of app and Redis may differ
-PAUSE_SECONDS = CACHE_PAUSE_SECONDS
 KEYS_PER_CALL = 1000  # hit_many's keys per script: Redis runs nothing else meanwhile
 # The risk rules read these counters with SQL in their own statements (yanpiao.risk.signals
 # window_counts, yanpiao.risk.assessment read_facts) and count them in the verification's
@@ -74,27 +72,6 @@ return taken
 """
 
 
-class _Outage:
-    """When Redis is left alone after a failure, and when the loss was last logged."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.until = 0.0
-        self.logged = float("-inf")
-
-    def paused(self) -> bool:
-        return time.monotonic() < self.until
-
-    def failed(self, error: Exception) -> None:
-        now = time.monotonic()
-        with self.lock:
-            self.until = now + PAUSE_SECONDS
-            if now - self.logged < LOG_EVERY_SECONDS:
-                return
-            self.logged = now
-        logger.warning("the throttle counters' Redis is unreachable, counting in the database: %s", error)
-
-
 class _Counters:
     """One client (a thread-safe pool) of the Redis at ``url`` and its scripts."""
 
@@ -110,8 +87,12 @@ class _Counters:
         self.hit_many = self.client.register_script(_HIT_MANY)
 
 
+def _throttle_outage() -> Outage:
+    return Outage("the throttle counters' Redis is unreachable, counting in the database: %s", logger)
+
+
 _counters: _Counters | None = None
-_outage = _Outage()
+_outage = _throttle_outage()
 _lock = threading.Lock()
 
 
@@ -136,7 +117,7 @@ def reset() -> None:
     with _lock:
         if _counters is not None:
             _counters.client.close()
-        _counters, _outage = None, _Outage()
+        _counters, _outage = None, _throttle_outage()
 
 
 def counter_key(digest: str, start: datetime.datetime) -> str:

@@ -76,6 +76,24 @@ def _columns(cursor, relation, attnums):
     return [names[number] for number in attnums]
 
 
+def _identities_and_owned_sequences(cursor, table: str) -> tuple[list, list]:
+    """The identity columns of ``table`` (name, kind, sequence) and the sequences it owns (sequence, column)."""
+    identities = _fetch(
+        cursor,
+        "SELECT attname, attidentity, pg_get_serial_sequence(%s, attname) FROM pg_attribute "
+        "WHERE attrelid = %s::regclass AND attidentity <> ''",
+        [table, table],
+    )
+    owned = _fetch(
+        cursor,
+        "SELECT d.objid::regclass::text, a.attname FROM pg_depend d JOIN pg_class s ON s.oid = d.objid "
+        "JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid "
+        "WHERE d.refobjid = %s::regclass AND d.deptype = 'a' AND s.relkind = 'S'",
+        [table],
+    )
+    return identities, owned
+
+
 def partition_by_month(schema_editor, table, key, months_ahead=MONTHS_AHEAD, today=None):
     """Turn the plain ``table`` into one partitioned by month on ``key``, rows kept (PostgreSQL only).
 
@@ -122,19 +140,7 @@ def partition_by_month(schema_editor, table, key, months_ahead=MONTHS_AHEAD, tod
             "AND NOT tgisinternal ORDER BY tgname",
             [table],
         )
-        identities = _fetch(
-            cursor,
-            "SELECT attname, attidentity, pg_get_serial_sequence(%s, attname) FROM pg_attribute "
-            "WHERE attrelid = %s::regclass AND attidentity <> ''",
-            [table, table],
-        )
-        owned = _fetch(
-            cursor,
-            "SELECT d.objid::regclass::text, a.attname FROM pg_depend d JOIN pg_class s ON s.oid = d.objid "
-            "JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid "
-            "WHERE d.refobjid = %s::regclass AND d.deptype = 'a' AND s.relkind = 'S'",
-            [table],
-        )
+        identities, owned = _identities_and_owned_sequences(cursor, table)
         (key_type,) = _fetch(
             cursor,
             "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = %s::regclass "
@@ -239,19 +245,7 @@ def unpartition(schema_editor, table, key, widened, referencing_models=()):
             "AND NOT tgisinternal AND tgparentid = 0 ORDER BY tgname",
             [table],
         )
-        identities = _fetch(
-            cursor,
-            "SELECT attname, attidentity, pg_get_serial_sequence(%s, attname) FROM pg_attribute "
-            "WHERE attrelid = %s::regclass AND attidentity <> ''",
-            [table, table],
-        )
-        owned = _fetch(
-            cursor,
-            "SELECT d.objid::regclass::text, a.attname FROM pg_depend d JOIN pg_class s ON s.oid = d.objid "
-            "JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid "
-            "WHERE d.refobjid = %s::regclass AND d.deptype = 'a' AND s.relkind = 'S'",
-            [table],
-        )
+        identities, owned = _identities_and_owned_sequences(cursor, table)
         cursor.execute(f"ALTER TABLE {_quote(table)} RENAME TO {_quote(partitioned)}")
         for name, *_ in constraints:
             cursor.execute(f"ALTER TABLE {_quote(partitioned)} DROP CONSTRAINT {_quote(name)}")
