@@ -21,7 +21,8 @@ waiting for its own only when every one is taken, and reads the lane's head and 
 one call of the function ``security_auditentry_take_lane`` (migration 0005); then it appends.  On
 SQLite a process appends after the entry it wrote last while that is still the log's last (one
 INSERT), else after the head it reads.  A unique index on (lane, seq) refuses two entries at one
-position.  The chain key is derived from the master key (HKDF-SHA256,
+position (on PostgreSQL (lane, seq, at): the table is partitioned by month, and :func:`verify`
+names a position written twice).  The chain key is derived from the master key (HKDF-SHA256,
 :func:`chain_key`) and is never stored, so whoever can write to the database but does not hold
 the master key cannot rewrite an entry, nor a lane from an entry to its head, without
 :func:`verify` naming the first entry rewritten.
