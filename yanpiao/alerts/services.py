@@ -32,7 +32,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -150,81 +150,12 @@ def raise_alert(
                 return _raise(kind, severity, subject, key, start, summary, evidence, count, at)
 
 
-_ALERT_FIELDS = tuple(Alert._meta.concrete_fields)
-_WINDOW_ALERT_SQL = (
-    f"SELECT {', '.join(field.column for field in _ALERT_FIELDS)} FROM {Alert._meta.db_table}"  # nosec B608  # the model's table and column names and %s placeholders; values are parameters
-    " WHERE kind = %s AND subject = %s AND subject_key = %s AND window_start = %s"
-)
-_ANYONE_TO_TELL_SQL = (
-    f"SELECT EXISTS (SELECT 1 FROM {Subscription._meta.db_table})"  # nosec B608  # the models' table names; no values
-    f" OR EXISTS (SELECT 1 FROM {Webhook._meta.db_table} WHERE active)"
-)
-
-
-def _converters(field):
-    """What the ORM applies to a column's value as the driver gives it (dates, JSON, …)."""
-    column = field.get_col(Alert._meta.db_table)
-    return column, [*connection.ops.get_db_converters(column), *column.get_db_converters(connection)]
-
-
-def _window_alert(kind, subject, key, start) -> Alert | None:
-    """The window's alert of this kind about this subject, locked until the transaction ends: a
-    raised alert is looked up on every risky check, and the driver's cursor spares the ORM's query."""
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    cursor = dbapi.cursor()
-    try:
-        cursor.execute(
-            dbapi.sql(_WINDOW_ALERT_SQL + lock),
-            (kind, subject, key, connection.ops.adapt_datetimefield_value(start)),
-        )
-        row = cursor.fetchone()
-    finally:
-        cursor.close()
-    if row is None:
-        return None
-    values = []
-    for field, value in zip(_ALERT_FIELDS, row, strict=True):
-        column, converters = _converters(field)
-        for convert in converters:
-            value = convert(value, column, connection)
-        values.append(value)
-    return Alert.from_db(connection.alias, [field.attname for field in _ALERT_FIELDS], values)
-
-
-def _update(alert: Alert, names: tuple[str, ...]) -> None:
-    """``alert.save(update_fields=names)`` through the driver's cursor."""
-    fields = [Alert._meta.get_field(name) for name in names]
-    cursor = dbapi.cursor()
-    try:
-        cursor.execute(
-            dbapi.sql(
-                f"UPDATE {Alert._meta.db_table} SET {', '.join(f'{field.column} = %s' for field in fields)}"  # nosec B608  # the model's table and column names and %s placeholders; values are parameters
-                " WHERE id = %s"
-            ),
-            [
-                *(field.get_db_prep_save(getattr(alert, field.attname), connection) for field in fields),
-                alert.pk,
-            ],
-        )
-    finally:
-        cursor.close()
-
-
-def _notify(alert: Alert) -> None:
-    """:func:`notifications.notify`, skipped when no auditor subscribes and no webhook is active
-    (the usual case outside big installations): it would queue nothing."""
-    cursor = dbapi.cursor()
-    try:
-        cursor.execute(_ANYONE_TO_TELL_SQL)
-        [anyone] = cursor.fetchone()
-    finally:
-        cursor.close()
-    if anyone:
-        notifications.notify(alert)
-
-
 def _raise(kind, severity, subject, key, start, summary, evidence, count, at) -> Alert:
-    found = _window_alert(kind, subject, key, start)
+    found = (
+        Alert.objects.select_for_update()
+        .filter(kind=kind, subject=subject, subject_key=key, window_start=start)
+        .first()
+    )
     if found is None:
         alert = Alert.objects.create(
             kind=kind,
@@ -244,7 +175,7 @@ def _raise(kind, severity, subject, key, start, summary, evidence, count, at) ->
             audit.target(alert),
             {"kind": kind, "severity": severity, "subject": subject, "alert": str(alert.public_id)},
         )
-        _notify(alert)
+        notifications.notify(alert)
         return alert
     rose = SEVERITY_RANK[severity] > SEVERITY_RANK[found.severity]
     kept = list(found.evidence)
@@ -254,9 +185,9 @@ def _raise(kind, severity, subject, key, start, summary, evidence, count, at) ->
     found.updated_at = max(found.updated_at, at)
     if rose:
         found.severity, found.summary = severity, summary[:300]
-    _update(found, ("evidence", "occurrences", "updated_at", "severity", "summary"))
+    found.save(update_fields=["evidence", "occurrences", "updated_at", "severity", "summary"])
     if rose:
-        _notify(found)
+        notifications.notify(found)
     return found
 
 

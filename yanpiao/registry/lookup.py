@@ -9,13 +9,13 @@ import datetime
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any
 
 from django.db import connection
 
 from yanpiao import dbapi
 from yanpiao.fapiao.invoice import Invoice, InvoiceKey, Item, Party
-from yanpiao.registry import columns, models
+from yanpiao.registry import columns
 from yanpiao.security.fields import decrypt, decrypt_columns
 
 _PARTY = columns.names(columns.PARTY_FIELDS)
@@ -168,40 +168,6 @@ def find(key: InvoiceKey, also: tuple[str, str] = ("", "")) -> Registered | None
     if not rows:
         return None
     return Registered(rows[0], [row[_ITEM + 1 : _ALSO] for row in rows if row[_ITEM] is not None])
-
-
-class StatusChange(NamedTuple):
-    """A status change as :func:`yanpiao.registry.services.status_history` reads it."""
-
-    status: str
-    previous_status: str
-    reason: str
-    changed_at: datetime.datetime
-
-
-_CHANGES_SQL = (
-    f"SELECT status, previous_status, reason, changed_at FROM {models.StatusChange._meta.db_table}"  # nosec B608  # the model's table name and %s placeholders; values are parameters
-    " WHERE invoice_id = %s ORDER BY changed_at, id"
-)
-
-
-def status_changes(invoice_id: int) -> list[StatusChange]:
-    """The status changes of a registered invoice, oldest first (as the model orders them)."""
-    field = models.StatusChange._meta.get_field("changed_at")
-    column = field.get_col(models.StatusChange._meta.db_table)
-    converters = [*connection.ops.get_db_converters(column), *column.get_db_converters(connection)]
-    cursor = dbapi.cursor()
-    try:
-        cursor.execute(dbapi.sql(_CHANGES_SQL), (invoice_id,))
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
-    changes = []
-    for status, previous, reason, changed_at in rows:
-        for convert in converters:
-            changed_at = convert(changed_at, column, connection)
-        changes.append(StatusChange(status, previous, reason, changed_at))
-    return changes
 
 
 def _rows_in_chunks(values: list, query: Callable[[list], tuple[str, list]]) -> Iterator[tuple]:

@@ -251,15 +251,13 @@ def verify(
         db,
     )[0]
     event = risk_event(actor, client, channel, outcome, query, invoice_id, checked_at)
-    counted = throttling.who(actor, client) is not None
     # One short write transaction: the counting (a refused check rolls it back and is neither
     # counted nor recorded), the risk assessment (which counts what its rules count), the history
     # row and its audit entry; the alerts are raised once it has committed.
     with dbapi.serialized_writes(), transaction.atomic():
-        if counted:
-            throttling.count_check(actor, client)
-            if check.outcome is None:
-                throttling.count_invoice_check(query, actor, client)
+        throttling.count_check(actor, client)
+        if check.outcome is None:
+            throttling.count_invoice_check(query, actor, client)
         assessment = risk.assess(event, registered.also if registered else None)
         insert_history([(*row, assessment.score, _reasons_json(assessment, db))])
         if assessment.reasons and alerts.worth_alerting(assessment):
@@ -282,7 +280,7 @@ def verify(
         differences=differences,
         findings=check.findings,
         invoice=revealed,
-        status_history=registry.status_history(invoice_id, lookup.status_changes(invoice_id))
+        status_history=registry.status_history(invoice_id)
         if revealed and revealed.status != "normal"
         else [],
         signature=signature,

@@ -94,6 +94,23 @@ def _identities_and_owned_sequences(cursor, table: str) -> tuple[list, list]:
     return identities, owned
 
 
+def _set_aside(cursor, table, aside, constraints, indexes, identities, owned) -> dict:
+    """Rename ``table`` to ``aside`` and strip it of its constraints, indexes, identities and owned
+    sequences, so that a table of the old name can take them; the identities' sequence positions."""
+    cursor.execute(f"ALTER TABLE {_quote(table)} RENAME TO {_quote(aside)}")
+    for name, *_ in constraints:
+        cursor.execute(f"ALTER TABLE {_quote(aside)} DROP CONSTRAINT {_quote(name)}")
+    for name, *_ in indexes:
+        cursor.execute(f"DROP INDEX {_quote(name)}")
+    positions = {}
+    for column, _, sequence in identities:
+        positions[column] = _fetch(cursor, f"SELECT last_value, is_called FROM {sequence}")[0]  # nosec B608  # a sequence name from the catalogue
+        cursor.execute(f"ALTER TABLE {_quote(aside)} ALTER COLUMN {_quote(column)} DROP IDENTITY")
+    for sequence, _ in owned:
+        cursor.execute(f"ALTER SEQUENCE {sequence} OWNED BY NONE")
+    return positions
+
+
 def partition_by_month(schema_editor, table, key, months_ahead=MONTHS_AHEAD, today=None):
     """Turn the plain ``table`` into one partitioned by month on ``key``, rows kept (PostgreSQL only).
 
@@ -149,17 +166,7 @@ def partition_by_month(schema_editor, table, key, months_ahead=MONTHS_AHEAD, tod
         )[0]
         is_date = key_type == "date"
 
-        cursor.execute(f"ALTER TABLE {_quote(table)} RENAME TO {_quote(old)}")
-        for name, *_ in constraints:
-            cursor.execute(f"ALTER TABLE {_quote(old)} DROP CONSTRAINT {_quote(name)}")
-        for name, *_ in indexes:
-            cursor.execute(f"DROP INDEX {_quote(name)}")
-        positions = {}
-        for column, _, sequence in identities:
-            positions[column] = _fetch(cursor, f"SELECT last_value, is_called FROM {sequence}")[0]  # nosec B608  # a sequence name from the catalogue
-            cursor.execute(f"ALTER TABLE {_quote(old)} ALTER COLUMN {_quote(column)} DROP IDENTITY")
-        for sequence, _ in owned:
-            cursor.execute(f"ALTER SEQUENCE {sequence} OWNED BY NONE")
+        positions = _set_aside(cursor, table, old, constraints, indexes, identities, owned)
 
         cursor.execute(
             f"CREATE TABLE {_quote(table)} (LIKE {_quote(old)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS "
@@ -246,17 +253,7 @@ def unpartition(schema_editor, table, key, widened, referencing_models=()):
             [table],
         )
         identities, owned = _identities_and_owned_sequences(cursor, table)
-        cursor.execute(f"ALTER TABLE {_quote(table)} RENAME TO {_quote(partitioned)}")
-        for name, *_ in constraints:
-            cursor.execute(f"ALTER TABLE {_quote(partitioned)} DROP CONSTRAINT {_quote(name)}")
-        for name, _ in indexes:
-            cursor.execute(f"DROP INDEX {_quote(name)}")
-        positions = {}
-        for column, _, sequence in identities:
-            positions[column] = _fetch(cursor, f"SELECT last_value, is_called FROM {sequence}")[0]  # nosec B608  # a sequence name from the catalogue
-            cursor.execute(f"ALTER TABLE {_quote(partitioned)} ALTER COLUMN {_quote(column)} DROP IDENTITY")
-        for sequence, _ in owned:
-            cursor.execute(f"ALTER SEQUENCE {sequence} OWNED BY NONE")
+        positions = _set_aside(cursor, table, partitioned, constraints, indexes, identities, owned)
         cursor.execute(
             f"CREATE TABLE {_quote(table)} (LIKE {_quote(partitioned)} INCLUDING DEFAULTS "
             "INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING COMMENTS)"
