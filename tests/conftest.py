@@ -93,3 +93,20 @@ def audit_events(monkeypatch):
 
     monkeypatch.setattr(audit, "record", record)
     return events
+
+
+@pytest.fixture
+def timed_reads_held(settings, monkeypatch):
+    """The reads a request repeats only after a while (the guard's blocks after 2 s, a token's last
+    use once a minute) held still, for tests that compare the queries of two requests: on a slow
+    machine the work between them may take that long."""
+    import datetime
+
+    from yanpiao.accounts import tokens
+    from yanpiao.guard import services as guard
+
+    settings.YANPIAO_GUARD_CACHE_SECONDS = 3600
+    monkeypatch.setattr(tokens, "LAST_USED_RESOLUTION", datetime.timedelta(days=1))
+    guard.forget_cache()
+    yield
+    guard.forget_cache()

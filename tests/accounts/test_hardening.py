@@ -87,7 +87,9 @@ def the_work(monkeypatch, client, login):
     [("li.na@example.com", "zhang.san@example.com"), ("13800138000", "13900139000")],
     ids=["email", "phone"],
 )
-def test_a_reset_request_does_the_same_work_for_an_unknown_address(settings, monkeypatch, known, unknown):
+def test_a_reset_request_does_the_same_work_for_an_unknown_address(
+    settings, monkeypatch, timed_reads_held, known, unknown
+):
     settings.YANPIAO_DELIVERY = "command"  # the queue is left to `yanpiao deliver`: the request alone
     confirmed_user(email="li.na@example.com", phone="13800138000")
     Client(REMOTE_ADDR="10.1.0.9").post(RESET, {"login": "wang.wu@example.com"})  # warm the key caches

@@ -158,7 +158,9 @@ def test_a_bad_cursor_is_400_not_500(scene, as_user, cursor):
     assert body["code"] in ("invalid_cursor", "invalid_request") and "cursor" in body["fields"]
 
 
-def test_the_list_costs_the_same_few_queries_whatever_its_length(register, make_user, as_user):
+def test_the_list_costs_the_same_few_queries_whatever_its_length(
+    register, make_user, as_user, timed_reads_held
+):
     """No query per row: related rows (actor, invoice, parties, lines, status changes) in bulk."""
     user = make_user()
     caller = as_user(user)
