@@ -148,6 +148,32 @@ class TestOnPostgreSQL:
             names = [name for (name,) in cursor.fetchall()]
         assert names == [f"{AUDIT}_no_delete", f"{AUDIT}_no_truncate", f"{AUDIT}_no_update"]
 
+    def test_a_trigger_switched_off_on_one_audit_partition_is_named_and_migrate_mends_it(self, home):
+        partitions.ensure_partitions(months_ahead=0, today=datetime.date(2036, 4, 1))
+        month = f"{AUDIT}_p2036_04"
+        entry = audit_row(utc(2036, 4, 2))
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE {month} DISABLE TRIGGER {AUDIT}_no_delete")
+            cursor.execute(f"DROP TRIGGER {AUDIT}_no_truncate ON {month}")
+
+        assert [str(problem) for problem in triggers.problems(connection)] == [
+            f"the trigger {AUDIT}_no_delete on {month} is disabled: run yanpiao migrate",
+            f"the trigger {AUDIT}_no_truncate on {month} is missing: run yanpiao migrate",
+        ]
+        call_command("migrate", verbosity=0)
+
+        assert triggers.problems(connection) == []
+        for statement, params in (
+            (f"DELETE FROM {AUDIT} WHERE id = %s", [entry]),
+            (f"TRUNCATE {month}", None),
+        ):
+            with (
+                pytest.raises(DatabaseError, match="append-only"),
+                transaction.atomic(),
+                connection.cursor() as cursor,
+            ):
+                cursor.execute(statement, params)
+
     def test_old_months_of_the_history_are_dropped_whole_and_the_audit_log_never(self):
         partitions.ensure_partitions(months_ahead=1, today=datetime.date(2029, 1, 1))
         old, kept = check(utc(2029, 1, 5)), check(utc(2029, 2, 5))

@@ -676,7 +676,7 @@ def test_verify_names_a_missing_trigger_and_migrate_recreates_it(event):
     restored = audit.tail(1)[0]
     assert (restored.action, restored.detail) == (
         "audit.trigger_restore",
-        {"trigger": f"{TABLE}_no_{event}", "was": "missing"},
+        {"trigger": f"{TABLE}_no_{event}", "table": TABLE, "was": "missing"},
     )
     statement = f"DELETE FROM {TABLE}" if event == "delete" else f"UPDATE {TABLE} SET target = 'x'"
     with (

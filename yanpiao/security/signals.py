@@ -93,5 +93,6 @@ def restore_triggers(sender, using=DEFAULT_DB_ALIAS, **kwargs):
         logger.warning("%s; restored", problem)
         if using == DEFAULT_DB_ALIAS:
             audit.record(
-                audit.Action.AUDIT_TRIGGER_RESTORE, detail={"trigger": problem.name, "was": problem.what}
+                audit.Action.AUDIT_TRIGGER_RESTORE,
+                detail={"trigger": problem.name, "table": problem.table, "was": problem.what},
             )

@@ -11,6 +11,11 @@ PostgreSQL: ``_no_update``, ``_no_delete`` (per row) and ``_no_truncate`` (per s
 calling the function ``<table>_append_only()``.  PostgreSQL has no REPLACE, and ``INSERT … ON
 CONFLICT DO UPDATE`` fires the BEFORE UPDATE triggers, so no insert guard is needed.
 
+Partitioned by month (PostgreSQL, migration 0006), every partition carries the row triggers as
+clones of the parent's and a copy of ``_no_truncate`` (PostgreSQL clones no statement trigger).
+A clone can be disabled on its partition alone, which lets rows of that month be deleted: each
+partition is checked and restored like the parent.
+
 Migration 0002 created the first set, 0004 adds the SQLite insert guard; :func:`restore`, run
 after every ``migrate`` (``apps.py``), recreates a trigger that was dropped, re-enables one that
 was disabled and replaces one that was changed.  :func:`problems` is what ``yanpiao audit verify``
@@ -39,6 +44,10 @@ class Trigger:
     name: str
     create: str  # the statement, exactly as SQLite keeps it in sqlite_master
     tgtype: int = 0  # PostgreSQL: the kind of trigger expected
+
+    def create_on(self, table: str) -> str:
+        """The statement creating this trigger on ``table`` (the audit table or one of its partitions)."""
+        return self.create.replace(f" ON {TABLE} ", f" ON {table} ", 1)
 
 
 def _sqlite_refuse(name: str, event: str, when: str = "") -> Trigger:
@@ -87,11 +96,13 @@ def expected(vendor: str) -> list[Trigger]:
 class Problem:
     name: str
     what: str  # "missing", "disabled", "changed"
+    table: str = TABLE  # the audit table, or the partition whose trigger it is
 
     def __str__(self) -> str:
         kind = "function" if self.name == FUNCTION else "trigger"
         state = "was changed" if self.what == "changed" else f"is {self.what}"
-        return f"the {kind} {self.name} {state}: run yanpiao migrate"
+        on = "" if self.table == TABLE else f" on {self.table}"
+        return f"the {kind} {self.name}{on} {state}: run yanpiao migrate"
 
 
 def table_exists(connection) -> bool:
@@ -124,21 +135,29 @@ def _postgresql_problems(cursor) -> list[Problem]:
     elif source[0].split() != FUNCTION_BODY.split():
         problems.append(Problem(FUNCTION, "changed"))
     cursor.execute(
-        "SELECT t.tgname, t.tgenabled, t.tgtype, p.proname, t.tgqual IS NOT NULL "
-        "FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid "
-        "WHERE t.tgrelid = %s::regclass AND NOT t.tgisinternal",
+        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+        "WHERE i.inhparent = %s::regclass ORDER BY c.relname",
         [TABLE],
     )
-    found = {row[0]: row[1:] for row in cursor.fetchall()}
-    for trigger in POSTGRESQL:
-        if trigger.name not in found:
-            problems.append(Problem(trigger.name, "missing"))
-            continue
-        enabled, tgtype, function, conditional = found[trigger.name]
-        if tgtype != trigger.tgtype or function != FUNCTION or conditional:
-            problems.append(Problem(trigger.name, "changed"))
-        elif enabled == "D":
-            problems.append(Problem(trigger.name, "disabled"))
+    tables = [TABLE] + [name for (name,) in cursor.fetchall()]
+    cursor.execute(
+        "SELECT c.relname, t.tgname, t.tgenabled, t.tgtype, p.proname, t.tgqual IS NOT NULL "
+        "FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_class c ON c.oid = t.tgrelid "
+        "WHERE c.relname = ANY(%s) AND c.relnamespace = (SELECT relnamespace FROM pg_class WHERE oid = %s::regclass) "
+        "AND NOT t.tgisinternal",
+        [tables, TABLE],
+    )
+    found = {(row[0], row[1]): row[2:] for row in cursor.fetchall()}
+    for table in tables:
+        for trigger in POSTGRESQL:
+            if (table, trigger.name) not in found:
+                problems.append(Problem(trigger.name, "missing", table))
+                continue
+            enabled, tgtype, function, conditional = found[(table, trigger.name)]
+            if tgtype != trigger.tgtype or function != FUNCTION or conditional:
+                problems.append(Problem(trigger.name, "changed", table))
+            elif enabled == "D":
+                problems.append(Problem(trigger.name, "disabled", table))
     return problems
 
 
@@ -153,6 +172,8 @@ def problems(connection) -> list[Problem]:
 def restore(connection) -> list[Problem]:
     """Recreate, re-enable or replace what :func:`problems` finds; return what was wrong.
 
+    The audit table's own triggers first: mending them mends their clones on the partitions,
+    which are then looked at again (what is still wrong there is mended and returned too).
     Idempotent: with every trigger in place it only reads the catalogue.
     """
     if not table_exists(connection):
@@ -160,6 +181,14 @@ def restore(connection) -> list[Problem]:
     found = problems(connection)
     if not found:
         return []
+    mended = [problem for problem in found if problem.table == TABLE]
+    _mend(connection, mended)
+    left = [problem for problem in problems(connection) if problem.table != TABLE] if mended else found
+    _mend(connection, left)
+    return mended + left
+
+
+def _mend(connection, found: list[Problem]) -> None:
     by_name = {trigger.name: trigger for trigger in expected(connection.vendor)}
     with connection.cursor() as cursor:
         for problem in found:
@@ -168,10 +197,9 @@ def restore(connection) -> list[Problem]:
                 continue
             trigger = by_name[problem.name]
             if problem.what == "disabled":
-                cursor.execute(f"ALTER TABLE {TABLE} ENABLE TRIGGER {trigger.name}")
+                cursor.execute(f"ALTER TABLE {problem.table} ENABLE TRIGGER {trigger.name}")
                 continue
             if problem.what == "changed":
-                on = f" ON {TABLE}" if connection.vendor == "postgresql" else ""
+                on = f" ON {problem.table}" if connection.vendor == "postgresql" else ""
                 cursor.execute(f"DROP TRIGGER IF EXISTS {trigger.name}{on}")
-            cursor.execute(trigger.create)
-    return found
+            cursor.execute(trigger.create_on(problem.table))
