@@ -3,6 +3,8 @@
 import base64
 import datetime
 import io
+import json
+import re
 
 import pytest
 from django.core.management import call_command
@@ -173,6 +175,31 @@ class TestOnPostgreSQL:
                 connection.cursor() as cursor,
             ):
                 cursor.execute(statement, params)
+
+    def test_an_entry_in_a_held_lane_reads_only_the_months_it_can_be_in(self, home, settings):
+        settings.YANPIAO_AUDIT_HELD_LANES = 32
+        partitions.ensure_partitions(
+            months_ahead=0, today=datetime.date(2024, 1, 1)
+        )  # months kept from before
+        partitions.ensure_partitions(months_ahead=0, today=datetime.date(2024, 2, 1))
+        audit.record(audit.Action.VERIFICATION_CREATE)  # the lane taken, its head read, ids reserved
+        held = audit._written(connection)
+        condition, parameters = audit._lane_still_at(held, held.ids[-1])
+        row = [held.ids[-1], timezone.now(), None, "test", "", "{}", held.hash, "", held.lane, held.seq + 1]
+
+        with connection.cursor() as cursor:  # the statement of the next entry, planned
+            cursor.execute(
+                f"EXPLAIN (FORMAT JSON) {audit._insert_sql('postgresql', condition)}", row + parameters
+            )
+            plan = json.dumps(cursor.fetchone()[0])
+
+        read = set(re.findall(rf'"Relation Name": "({AUDIT}_[a-z0-9_]+)"', plan))
+        assert read and not read & {f"{AUDIT}_p2024_01", f"{AUDIT}_p2024_02"}
+        this_month = timezone.now().date().replace(day=1)
+        assert all(
+            name == f"{AUDIT}_default" or name >= f"{AUDIT}_p{this_month - datetime.timedelta(days=1):%Y_%m}"
+            for name in read
+        )
 
     def test_old_months_of_the_history_are_dropped_whole_and_the_audit_log_never(self):
         partitions.ensure_partitions(months_ahead=1, today=datetime.date(2029, 1, 1))

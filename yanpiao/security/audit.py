@@ -74,7 +74,7 @@ import os
 import threading
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 
@@ -320,6 +320,8 @@ def _lane_head(cursor, lane: int) -> tuple[int, str]:
 
 HELD_IDS = 64  # ids a connection holding a lane reserves from the sequence at a time
 HELD_RETRY_SECONDS = 60  # a connection that found every held lane taken writes in shared ones this long
+# An id reserved is looked for among the entries since its reservation, less this for clocks apart.
+RESERVED_SLACK = timedelta(minutes=5)
 COLUMNS = "id, at, actor_id, action, target, detail, previous_hash, entry_hash, lane, seq"
 # The typed placeholders of an entry's columns (PostgreSQL types the values of INSERT … SELECT by them).
 POSTGRESQL_VALUES = "%s::bigint, %s::timestamptz, %s::bigint, %s::text, %s::text, %s::jsonb, %s::text, %s::text, %s::smallint, %s::bigint"
@@ -352,6 +354,8 @@ class _Written:
     id: int = 0  # SQLite: the id of the entry written last
     ids: list[int] = field(default_factory=list)  # PostgreSQL: ids reserved, the next last
     asked_at: float = 0.0
+    at: datetime | None = None  # PostgreSQL: the time of the entry at ``seq`` (names its month)
+    reserved_at: datetime | None = None  # PostgreSQL: when ``ids`` were reserved
 
 
 def _written(db) -> _Written | None:
@@ -377,9 +381,18 @@ def _held_lane(db, cursor, shared: int) -> _Written | None:
         cursor.execute("SELECT pg_try_advisory_lock(%s)", [POSTGRESQL_LOCK + lane])
         if cursor.fetchone()[0]:
             held.lane = lane
-            held.seq, held.hash = _lane_head(cursor, lane)
+            held.seq, held.hash, held.at = _held_lane_head(cursor, lane)
             return held
     return None
+
+
+def _held_lane_head(cursor, lane: int) -> tuple[int, str, datetime | None]:
+    """The position, hash and time of the last entry of a lane held on PostgreSQL (never lane 0)."""
+    cursor.execute(
+        f"SELECT seq, entry_hash, at FROM {TABLE} WHERE lane = %s AND seq IS NOT NULL ORDER BY seq DESC LIMIT 1",  # nosec B608  # the audit table's name and constants; values are parameters
+        [lane],
+    )
+    return cursor.fetchone() or (0, GENESIS, None)
 
 
 def _step_sequence_over_inserted(cursor) -> None:
@@ -403,6 +416,7 @@ def _held_id(cursor, held: _Written) -> int:
             cursor.execute(reserve, [HELD_IDS])
             ids = cursor.fetchone()[0]
         held.ids = list(reversed(ids))
+        held.reserved_at = timezone.now() - RESERVED_SLACK
     return held.ids.pop()
 
 
@@ -449,15 +463,24 @@ def _insert(vendor: str, cursor, values: list, unless_moved: tuple[str, list] | 
     return cursor.rowcount == 1
 
 
-def _lane_still_at(lane: int, seq: int, hash: str, entry_id: int) -> tuple[str, list]:
+def _lane_still_at(held: _Written, entry_id: int) -> tuple[str, list]:
     """The condition: the lane ends at (``seq``, ``hash``) as far as the writer holding it knows,
-    and nobody inserted the id it reserved by hand."""
-    free = f"NOT EXISTS (SELECT 1 FROM {TABLE} WHERE id = %s)"  # nosec B608  # the audit table's name and constants; values are parameters
-    if seq == 0:
-        return f"{free} AND NOT EXISTS (SELECT 1 FROM {TABLE} WHERE lane = %s)", [entry_id, lane]  # nosec B608  # the audit table's name and constants; values are parameters
+    and nobody inserted the id it reserved by hand since.
+
+    Both look only in the months they can be in (the time of the lane's last entry; the months
+    since the reservation): on a log partitioned by month the statement then reads one or two
+    partitions, not every month the log has kept (41 months: 2 ms an entry instead of 0.2).
+    """
+    free = f"NOT EXISTS (SELECT 1 FROM {TABLE} WHERE id = %s AND at >= %s::timestamptz)"  # nosec B608  # the audit table's name and constants; values are parameters
+    if held.seq == 0:
+        return (
+            f"{free} AND NOT EXISTS (SELECT 1 FROM {TABLE} WHERE lane = %s)",  # nosec B608  # the audit table's name and constants; values are parameters
+            [entry_id, held.reserved_at, held.lane],
+        )
     return (
-        f"{free} AND EXISTS (SELECT 1 FROM {TABLE} WHERE lane = %s AND seq = %s AND entry_hash = %s)",  # nosec B608  # the audit table's name and constants; values are parameters
-        [entry_id, lane, seq, hash],
+        f"{free} AND EXISTS (SELECT 1 FROM {TABLE} WHERE lane = %s AND seq = %s AND entry_hash = %s "  # nosec B608  # the audit table's name and constants; values are parameters
+        "AND at = %s::timestamptz)",
+        [entry_id, held.reserved_at, held.lane, held.seq, held.hash, held.at],
     )
 
 
@@ -492,13 +515,13 @@ def _append(db, cursor, key: bytes, at, actor_id, action: str, target: str, deta
             return entry_id
         entry_id = _held_id(cursor, held)
         row, digest = values(entry_id, held.lane, held.seq + 1, held.hash)
-        if not _insert(vendor, cursor, row, _lane_still_at(held.lane, held.seq, held.hash, entry_id)):
+        if not _insert(vendor, cursor, row, _lane_still_at(held, entry_id)):
             held.ids = []  # reserved afresh, past any id inserted by hand
             entry_id = _held_id(cursor, held)
-            held.seq, held.hash = _lane_head(cursor, held.lane)
+            held.seq, held.hash, held.at = _held_lane_head(cursor, held.lane)
             row, digest = values(entry_id, held.lane, held.seq + 1, held.hash)
             _insert(vendor, cursor, row)
-        held.seq, held.hash = held.seq + 1, digest
+        held.seq, held.hash, held.at = held.seq + 1, digest, at
         return entry_id
     last = _written(db)
     lane = os.getpid() % count
