@@ -1,7 +1,7 @@
 """The API under mixed traffic at rising concurrency, on loopback: req/s, p50/p99 and errors per step.
 
     .venv/bin/python benchmarks/load.py [--invoices 3000] [--steps 1,2,4,8,16,32] [--seconds 10]
-        [--web 2] [--workers 2] [--home DIR]
+        [--web 2] [--workers 2] [--threads T] [--home DIR]
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/yp_load YANPIAO_REDIS_URL=redis://127.0.0.1:6379/14 \\
         .venv/bin/python benchmarks/load.py
@@ -208,6 +208,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds of load before the first step")
     parser.add_argument("--web", type=int, default=2, help="web processes (serve --workers)")
     parser.add_argument("--workers", type=int, default=2, help="`yanpiao worker` processes")
+    parser.add_argument("--threads", type=int, help="request threads per web process (serve --threads)")
     parser.add_argument("--home", help="YANPIAO_HOME to use (default: a temporary folder, removed after)")
     args = parser.parse_args()
     steps = [int(n) for n in args.steps.split(",")]
@@ -255,7 +256,8 @@ def main() -> None:
     command = str(Path(sys.executable).parent / "yanpiao")
     processes = [
         subprocess.Popen(
-            [command, "serve", "--port", str(port), "--workers", str(args.web)],
+            [command, "serve", "--port", str(port), "--workers", str(args.web)]
+            + (["--threads", str(args.threads)] if args.threads else []),
             env=server_env,
             cwd=ROOT,
             stdout=log,
@@ -273,7 +275,8 @@ def main() -> None:
     try:
         wait_for(f"http://127.0.0.1:{port}/healthz", processes[0])
         print(
-            f"server: yanpiao serve --workers {args.web} + {args.workers} × yanpiao worker; "
+            f"server: yanpiao serve --workers {args.web}{f' --threads {args.threads}' if args.threads else ''} "
+            f"+ {args.workers} × yanpiao worker; "
             f"mix {', '.join(f'{k} {v}%' for k, v in MIX.items())}; {args.seconds:.0f} s per step"
         )
         step(port, requests, max(steps), args.warmup)
