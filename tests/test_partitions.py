@@ -201,6 +201,22 @@ class TestOnPostgreSQL:
             for name in read
         )
 
+    def test_a_shared_lane_whose_entries_are_all_months_old_is_taken_at_its_head(self):
+        # The lane's head is looked for among the recent months first, then in every month.
+        with connection.cursor() as cursor:  # lane 0 emptied for this test (its transaction brings it back)
+            cursor.execute(f"ALTER TABLE {AUDIT} DISABLE TRIGGER USER")
+            cursor.execute(f"DELETE FROM {AUDIT} WHERE lane = 0")  # nosec B608  # a test's constant
+            cursor.execute(f"ALTER TABLE {AUDIT} ENABLE TRIGGER USER")
+        months_ago = timezone.now() - datetime.timedelta(days=90)
+        for seq in (1, 2):
+            audit_row(months_ago + datetime.timedelta(seconds=seq), lane=0, seq=seq)
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT taken_lane, head_seq FROM {AUDIT}_take_lane(1, %s)", [audit.POSTGRESQL_LOCK]
+            )
+            assert cursor.fetchone() == (0, 2)
+
     def test_old_months_of_the_history_are_dropped_whole_and_the_audit_log_never(self):
         partitions.ensure_partitions(months_ahead=1, today=datetime.date(2029, 1, 1))
         old, kept = check(utc(2029, 1, 5)), check(utc(2029, 2, 5))

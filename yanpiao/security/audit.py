@@ -18,7 +18,8 @@ again).  A connection that finds every held lane taken writes in the shared lane
 (``YANPIAO_AUDIT_LANES``, 16) for a minute: it takes one for its transaction with
 ``pg_try_advisory_xact_lock``, from the lane of its backend (pid % lanes) on, the first free one,
 waiting for its own only when every one is taken, and reads the lane's head and the next id, in
-one call of the function ``security_auditentry_take_lane`` (migration 0005); then it appends.  On
+one call of the function ``security_auditentry_take_lane`` (migrations 0005 and 0007: it looks
+for the head among the last 35 days' entries first); then it appends.  On
 SQLite a process appends after the entry it wrote last while that is still the log's last (one
 INSERT), else after the head it reads.  A unique index on (lane, seq) refuses two entries at one
 position (on PostgreSQL (lane, seq, at): the table is partitioned by month, and :func:`verify`
