@@ -140,6 +140,16 @@ class TestOnPostgreSQL:
         report = audit.verify()
         assert not report.ok and report.first_bad_id == repeat
 
+    def test_two_audit_entries_that_share_an_id_are_named_by_verify(self, home):
+        # The key is (id, at) now: the database takes a repeated id, verify() names it.
+        from tests.security.test_audit_lanes import append
+
+        first = append(1)
+        append(2, id=first)
+        report = audit.verify()
+        assert not report.ok and report.first_bad_id == first
+        assert report.reason == f"audit entry {first} was written twice: two entries share its id"
+
     def test_every_audit_partition_refuses_update_delete_and_truncate(self):
         partitions.ensure_partitions(months_ahead=0, today=datetime.date(2036, 3, 1))
         with connection.cursor() as cursor:
