@@ -188,10 +188,8 @@ class TestOnPostgreSQL:
 
     def test_an_entry_in_a_held_lane_reads_only_the_months_it_can_be_in(self, home, settings):
         settings.YANPIAO_AUDIT_HELD_LANES = 32
-        partitions.ensure_partitions(
-            months_ahead=0, today=datetime.date(2024, 1, 1)
-        )  # months kept from before
-        partitions.ensure_partitions(months_ahead=0, today=datetime.date(2024, 2, 1))
+        for month in (1, 2):  # months kept from before
+            partitions.ensure_partitions(months_ahead=0, today=datetime.date(2024, month, 1))
         audit.record(audit.Action.VERIFICATION_CREATE)  # the lane taken, its head read, ids reserved
         held = audit._written(connection)
         condition, parameters = audit._lane_still_at(held, held.ids[-1])
