@@ -305,18 +305,20 @@ def _legacy_head(cursor) -> tuple[int, str] | None:
     return cursor.fetchone()
 
 
-def _lane_head(cursor, lane: int) -> tuple[int, str]:
-    """The position and hash of a lane's last entry; (0, 64 zeros) for an empty lane."""
+def _lane_head(cursor, lane: int) -> tuple[int, str, datetime | None]:
+    """The position, hash and time of a lane's last entry (the time as the driver reads it: on
+    PostgreSQL it names the entry's month); (0, 64 zeros, None) for an empty lane."""
     cursor.execute(
         dbapi.sql(
-            f"SELECT seq, entry_hash FROM {TABLE} WHERE lane = %s AND seq IS NOT NULL ORDER BY seq DESC LIMIT 1"  # nosec B608  # the audit table's name and constants; values are parameters
+            f"SELECT seq, entry_hash, at FROM {TABLE} WHERE lane = %s AND seq IS NOT NULL ORDER BY seq DESC LIMIT 1"  # nosec B608  # the audit table's name and constants; values are parameters
         ),
         [lane],
     )
     found = cursor.fetchone()
     if found is None and lane == 0:
-        found = _legacy_head(cursor)
-    return found or (0, GENESIS)
+        legacy = _legacy_head(cursor)
+        found = legacy and (*legacy, None)
+    return found or (0, GENESIS, None)
 
 
 HELD_IDS = 64  # ids a connection holding a lane reserves from the sequence at a time
@@ -382,18 +384,9 @@ def _held_lane(db, cursor, shared: int) -> _Written | None:
         cursor.execute("SELECT pg_try_advisory_lock(%s)", [POSTGRESQL_LOCK + lane])
         if cursor.fetchone()[0]:
             held.lane = lane
-            held.seq, held.hash, held.at = _held_lane_head(cursor, lane)
+            held.seq, held.hash, held.at = _lane_head(cursor, lane)
             return held
     return None
-
-
-def _held_lane_head(cursor, lane: int) -> tuple[int, str, datetime | None]:
-    """The position, hash and time of the last entry of a lane held on PostgreSQL (never lane 0)."""
-    cursor.execute(
-        f"SELECT seq, entry_hash, at FROM {TABLE} WHERE lane = %s AND seq IS NOT NULL ORDER BY seq DESC LIMIT 1",  # nosec B608  # the audit table's name and constants; values are parameters
-        [lane],
-    )
-    return cursor.fetchone() or (0, GENESIS, None)
 
 
 def _step_sequence_over_inserted(cursor) -> None:
@@ -438,7 +431,7 @@ def _sqlite_id_lane_head(cursor, count: int) -> tuple[int, int, int, str]:
     lane = os.getpid() % count
     cursor.execute(f"SELECT MAX(id) FROM {TABLE}")  # nosec B608  # the audit table's name and constants; values are parameters
     entry_id = (cursor.fetchone()[0] or 0) + 1
-    seq, previous_hash = _lane_head(cursor, lane)
+    seq, previous_hash, _ = _lane_head(cursor, lane)
     return entry_id, lane, seq, previous_hash
 
 
@@ -519,7 +512,7 @@ def _append(db, cursor, key: bytes, at, actor_id, action: str, target: str, deta
         if not _insert(vendor, cursor, row, _lane_still_at(held, entry_id)):
             held.ids = []  # reserved afresh, past any id inserted by hand
             entry_id = _held_id(cursor, held)
-            held.seq, held.hash, held.at = _held_lane_head(cursor, held.lane)
+            held.seq, held.hash, held.at = _lane_head(cursor, held.lane)
             row, digest = values(entry_id, held.lane, held.seq + 1, held.hash)
             _insert(vendor, cursor, row)
         held.seq, held.hash, held.at = held.seq + 1, digest, at
